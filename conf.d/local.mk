@@ -1,0 +1,1 @@
+# conf.d: filled in as the parts land

@@ -1,0 +1,1 @@
+# tests/unit: filled in as the parts land
