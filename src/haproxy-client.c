@@ -1,0 +1,130 @@
+/* Carry the facts of a PROXY header to the login client. login-common's
+   client_alloc() keeps conn->proxy's string pointers without copying them,
+   and the client may be created long after the header was read (after
+   login_access_sockets lookups), so the facts wait here, keyed by fd, and
+   the client_allocated hook gives the client its own copies. */
+
+#include "login-common.h"
+#include "array.h"
+#include "llist.h"
+#include "client-common.h"
+#include "login-settings.h"
+#include "haproxy-client.h"
+
+static struct haproxy_facts *haproxy_facts_waiting = NULL;
+
+struct haproxy_facts *haproxy_facts_new(int fd)
+{
+	pool_t pool = pool_alloconly_create("haproxy facts", 512);
+	struct haproxy_facts *facts = p_new(pool, struct haproxy_facts, 1);
+
+	facts->pool = pool;
+	facts->fd = fd;
+	p_array_init(&facts->fields, pool, 8);
+	return facts;
+}
+
+void haproxy_facts_add(struct haproxy_facts *facts,
+		       const char *key, const char *value)
+{
+	struct haproxy_fact *fact = array_append_space(&facts->fields);
+
+	fact->key = p_strdup(facts->pool, key);
+	fact->value = p_strdup(facts->pool, value);
+}
+
+void haproxy_facts_free(struct haproxy_facts **_facts)
+{
+	struct haproxy_facts *facts = *_facts;
+
+	*_facts = NULL;
+	pool_unref(&facts->pool);
+}
+
+static struct haproxy_facts *haproxy_facts_take(int fd)
+{
+	struct haproxy_facts *facts;
+
+	for (facts = haproxy_facts_waiting; facts != NULL; facts = facts->next) {
+		if (facts->fd == fd) {
+			DLLIST_REMOVE(&haproxy_facts_waiting, facts);
+			return facts;
+		}
+	}
+	return NULL;
+}
+
+void haproxy_facts_forget(int fd)
+{
+	struct haproxy_facts *facts = haproxy_facts_take(fd);
+
+	if (facts != NULL)
+		haproxy_facts_free(&facts);
+}
+
+void haproxy_facts_hand_off(struct haproxy_facts **_facts)
+{
+	struct haproxy_facts *facts = *_facts;
+
+	*_facts = NULL;
+	haproxy_facts_forget(facts->fd);
+	DLLIST_PREPEND(&haproxy_facts_waiting, facts);
+}
+
+/* What SNI does in client_sni_callback(): let local_name { } blocks of
+   the login settings apply to this client. */
+static void haproxy_client_set_local_name(struct client *client,
+					  const char *hostname)
+{
+	void **other_sets;
+
+	client->local_name = p_strdup(client->pool, hostname);
+	client->set = login_settings_read(client->pool, &client->local_ip,
+					  &client->ip, client->local_name,
+					  &client->ssl_set,
+					  &client->ssl_server_set, &other_sets);
+}
+
+static void haproxy_client_allocated(struct client *client)
+{
+	struct haproxy_facts *facts = haproxy_facts_take(client->fd);
+	const struct haproxy_fact *fact;
+
+	if (facts == NULL)
+		return;
+
+	array_foreach(&facts->fields, fact)
+		event_add_str(client->event, fact->key, fact->value);
+	if (facts->unique_id != NULL) {
+		client_add_forward_field(client, "haproxy_unique_id",
+					 facts->unique_id);
+	}
+	if (facts->hostname != NULL && client->local_name == facts->hostname)
+		haproxy_client_set_local_name(client, facts->hostname);
+	if (facts->cert_common_name != NULL &&
+	    client->client_cert_common_name == facts->cert_common_name) {
+		client->client_cert_common_name =
+			p_strdup(client->pool, facts->cert_common_name);
+	}
+	haproxy_facts_free(&facts);
+}
+
+static const struct login_client_hooks haproxy_client_hooks = {
+	.client_allocated = haproxy_client_allocated,
+};
+
+void haproxy_client_init(struct module *module)
+{
+	login_client_hooks_add(module, &haproxy_client_hooks);
+}
+
+void haproxy_client_deinit(void)
+{
+	login_client_hooks_remove(&haproxy_client_hooks);
+	while (haproxy_facts_waiting != NULL) {
+		struct haproxy_facts *facts = haproxy_facts_waiting;
+
+		DLLIST_REMOVE(&haproxy_facts_waiting, facts);
+		haproxy_facts_free(&facts);
+	}
+}

@@ -1,0 +1,347 @@
+/* A connection on a haproxy listener until its PROXY header is read.
+
+   The header is peeked, decoded, and only the bytes that belong to it are
+   consumed, so what follows (an IMAP command, a TLS ClientHello) stays in
+   the socket for the login process. Bytes of an incomplete header are
+   consumed as they arrive: they are all header, and leaving them queued
+   would make the io fire again at once. */
+
+#include "lib.h"
+#include "array.h"
+#include "buffer.h"
+#include "str.h"
+#include "ioloop.h"
+#include "llist.h"
+#include "net.h"
+#include "hex-binary.h"
+#include "master-service-private.h"
+#include "proxy-decoder.h"
+#include "haproxy-trust.h"
+#include "haproxy-event.h"
+#include "haproxy-client.h"
+#include "haproxy-header.h"
+#include "haproxy-conn.h"
+
+#include <sys/socket.h>
+
+/* Enough for a v1 line and a typical v2 header in one peek. */
+#define HAPROXY_PEEK_SIZE 512
+/* How much of a rejected header a log line shows. */
+#define HAPROXY_LOG_HEADER_BYTES 48
+
+enum haproxy_read_status {
+	HAPROXY_READ_WAIT,
+	HAPROXY_READ_DONE,
+	HAPROXY_READ_FAILED,
+};
+
+struct haproxy_conn {
+	struct haproxy_conn *prev, *next;
+
+	struct master_service_connection conn;
+	master_service_connection_callback_t *callback;
+	struct event *event;
+	struct io *io;
+	struct timeout *to;
+	/* The header bytes consumed so far. */
+	buffer_t *header;
+	/* "rip=…, rport=…, listener=…" for log lines. */
+	char *peer;
+};
+
+static const struct haproxy_trust *haproxy_trust;
+static unsigned int haproxy_timeout_msecs;
+static struct haproxy_conn *haproxy_conns = NULL;
+
+/* The one log line and event of a connection that does not make it. */
+static void
+haproxy_conn_fail_detail(struct haproxy_conn *hc, enum log_type level,
+			 const char *result, const char *error_code,
+			 const char *error, const char *detail)
+{
+	struct event_passthrough *e = haproxy_event_finished(hc->event, result)->
+		add_str("error_code", error_code)->
+		add_str("error", error);
+
+	e_log(e->event(), level, "%s (%s%s%s)", error, hc->peer,
+	      detail == NULL ? "" : ", ", detail == NULL ? "" : detail);
+}
+
+static void
+haproxy_conn_fail(struct haproxy_conn *hc, enum log_type level,
+		  const char *result, const char *error_code, const char *error)
+{
+	haproxy_conn_fail_detail(hc, level, result, error_code, error, NULL);
+}
+
+static ssize_t haproxy_recv(int fd, void *buf, size_t size, int flags)
+{
+	ssize_t ret;
+
+	do {
+		ret = recv(fd, buf, size, flags);
+	} while (ret < 0 && errno == EINTR);
+	return ret;
+}
+
+static void
+haproxy_conn_fail_decode(struct haproxy_conn *hc, enum proxy_error error)
+{
+	const unsigned char *data = hc->header->data;
+	size_t size = I_MIN(hc->header->used, HAPROXY_LOG_HEADER_BYTES);
+	/* v2 is binary: hex says more than escaped bytes. */
+	const char *shown = size > 0 && data[0] == '\r' ?
+		binary_to_hex(data, size) : haproxy_escape(data, size, size);
+
+	haproxy_conn_fail_detail(hc, LOG_TYPE_ERROR, "rejected",
+		proxy_error_name(error),
+		t_strdup_printf("Invalid PROXY header: %s",
+				proxy_error_reason(error)),
+		t_strdup_printf("header=\"%s%s\"", shown,
+				hc->header->used > size ? "..." : ""));
+}
+
+static void haproxy_conn_fail_eof(struct haproxy_conn *hc)
+{
+	if (hc->header->used == 0) {
+		/* A plain TCP check or a scanner: not worth an error. */
+		haproxy_conn_fail(hc, LOG_TYPE_INFO, "disconnected",
+			"disconnected",
+			"Connection closed before sending a PROXY header");
+	} else {
+		haproxy_conn_fail(hc, LOG_TYPE_ERROR, "disconnected",
+			"disconnected", t_strdup_printf(
+			"Connection closed in the middle of the PROXY header "
+			"(%zu bytes received)", hc->header->used));
+	}
+}
+
+/* Take size bytes that were peeked into dest off the socket. */
+static bool
+haproxy_conn_consume(struct haproxy_conn *hc, void *dest, size_t size)
+{
+	if (haproxy_recv(hc->conn.fd, dest, size, 0) == (ssize_t)size)
+		return TRUE;
+	haproxy_conn_fail(hc, LOG_TYPE_ERROR, "rejected", "recv_failed",
+		t_strdup_printf("recv() of %zu peeked bytes failed: %m", size));
+	return FALSE;
+}
+
+static enum haproxy_read_status
+haproxy_conn_read(struct haproxy_conn *hc, struct proxy_header *hdr_r)
+{
+	size_t have = hc->header->used, need = 0;
+	enum proxy_error error;
+
+	for (;;) {
+		size_t room = I_MAX(need, HAPROXY_PEEK_SIZE);
+		unsigned char *dest =
+			buffer_get_space_unsafe(hc->header, have, room);
+		ssize_t ret = haproxy_recv(hc->conn.fd, dest, room, MSG_PEEK);
+
+		if (ret <= 0) {
+			buffer_set_used_size(hc->header, have);
+			if (ret < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+				return HAPROXY_READ_WAIT;
+			if (ret == 0 || errno == ECONNRESET)
+				haproxy_conn_fail_eof(hc);
+			else {
+				haproxy_conn_fail(hc, LOG_TYPE_ERROR, "rejected",
+					"recv_failed", t_strdup_printf(
+					"recv() failed: %m"));
+			}
+			return HAPROXY_READ_FAILED;
+		}
+		buffer_set_used_size(hc->header, have + (size_t)ret);
+
+		switch (proxy_decode(hc->header->data, hc->header->used, hdr_r,
+				     &need, &error)) {
+		case PROXY_RESULT_INVALID:
+			haproxy_conn_fail_decode(hc, error);
+			return HAPROXY_READ_FAILED;
+		case PROXY_RESULT_COMPLETE:
+			if (!haproxy_conn_consume(hc, dest, hdr_r->length - have))
+				return HAPROXY_READ_FAILED;
+			return HAPROXY_READ_DONE;
+		case PROXY_RESULT_NEED_MORE:
+			/* All of it is header: keep it and read on. */
+			if (!haproxy_conn_consume(hc, dest, (size_t)ret))
+				return HAPROXY_READ_FAILED;
+			have += (size_t)ret;
+			break;
+		}
+	}
+}
+
+static void
+haproxy_conn_log_accepted(struct haproxy_conn *hc,
+			  const struct proxy_header *hdr,
+			  const struct haproxy_facts *facts)
+{
+	struct event_passthrough *e = haproxy_event_finished(hc->event, "accepted")->
+		add_int("version", hdr->version)->
+		add_str("command", hdr->command == PROXY_CMD_PROXY ?
+			"proxy" : "local");
+	const struct haproxy_fact *fact;
+
+	if (!hc->conn.proxied) {
+		e_debug(e->event(), "PROXY v%u %s: using the connection's own "
+			"addresses (%s)", hdr->version,
+			hdr->command == PROXY_CMD_PROXY ? "without addresses" :
+			"LOCAL", hc->peer);
+		return;
+	}
+	e->add_str("src_ip", net_ip2addr(&hc->conn.remote_ip))->
+		add_int("src_port", hc->conn.remote_port)->
+		add_str("dst_ip", net_ip2addr(&hc->conn.local_ip))->
+		add_int("dst_port", hc->conn.local_port);
+	array_foreach(&facts->fields, fact)
+		e->add_str(fact->key, fact->value);
+	e_debug(e->event(), "PROXY v%u: client %s:%u, server %s:%u (%s)",
+		hdr->version, net_ip2addr(&hc->conn.remote_ip),
+		hc->conn.remote_port, net_ip2addr(&hc->conn.local_ip),
+		hc->conn.local_port, hc->peer);
+}
+
+static bool
+haproxy_conn_apply(struct haproxy_conn *hc, const struct proxy_header *hdr)
+{
+	struct haproxy_facts *facts = haproxy_facts_new(hc->conn.fd);
+	const char *error_code, *error;
+
+	if (!haproxy_header_apply(hdr, &hc->conn, facts, hc->event,
+				  &error_code, &error)) {
+		haproxy_facts_free(&facts);
+		haproxy_conn_fail(hc, LOG_TYPE_ERROR, "rejected",
+				  error_code, error);
+		return FALSE;
+	}
+	haproxy_conn_log_accepted(hc, hdr, facts);
+	haproxy_facts_hand_off(&facts);
+	return TRUE;
+}
+
+static enum haproxy_read_status haproxy_conn_try(struct haproxy_conn *hc)
+{
+	struct proxy_header hdr;
+	enum haproxy_read_status status = haproxy_conn_read(hc, &hdr);
+
+	if (status == HAPROXY_READ_DONE && !haproxy_conn_apply(hc, &hdr))
+		return HAPROXY_READ_FAILED;
+	return status;
+}
+
+static void haproxy_conn_free(struct haproxy_conn **_hc)
+{
+	struct haproxy_conn *hc = *_hc;
+
+	*_hc = NULL;
+	io_remove(&hc->io);
+	timeout_remove(&hc->to);
+	buffer_free(&hc->header);
+	event_unref(&hc->event);
+	i_free(hc->peer);
+	i_free(hc);
+}
+
+/* Done waiting: hand the connection to login-common, or close it. */
+static void haproxy_conn_finish(struct haproxy_conn *hc, bool success)
+{
+	struct master_service_connection conn = hc->conn;
+	master_service_connection_callback_t *callback = hc->callback;
+
+	DLLIST_REMOVE(&haproxy_conns, hc);
+	haproxy_conn_free(&hc);
+	/* The callback accepts it; otherwise handled() closes the fd. */
+	if (success)
+		callback(&conn);
+	master_service_client_connection_handled(master_service, &conn);
+}
+
+static void haproxy_conn_input(struct haproxy_conn *hc)
+{
+	enum haproxy_read_status status = haproxy_conn_try(hc);
+
+	if (status != HAPROXY_READ_WAIT)
+		haproxy_conn_finish(hc, status == HAPROXY_READ_DONE);
+}
+
+static void haproxy_conn_timeout(struct haproxy_conn *hc)
+{
+	haproxy_conn_fail(hc, LOG_TYPE_ERROR, "timeout", "timeout",
+		t_strdup_printf("Timed out after %u ms waiting for the PROXY "
+				"header (%zu bytes received)",
+				haproxy_timeout_msecs, hc->header->used));
+	haproxy_conn_finish(hc, FALSE);
+}
+
+static const char *
+haproxy_conn_peer(const struct master_service_connection *conn)
+{
+	string_t *str = t_str_new(64);
+
+	str_printfa(str, "rip=%s, rport=%u", net_ip2addr(&conn->real_remote_ip),
+		    conn->real_remote_port);
+	if (conn->name[0] != '\0')
+		str_printfa(str, ", listener=%s", conn->name);
+	return str_c(str);
+}
+
+void haproxy_conn_new(struct master_service_connection *conn,
+		      master_service_connection_callback_t *callback)
+{
+	struct haproxy_conn *hc = i_new(struct haproxy_conn, 1);
+
+	hc->conn = *conn;
+	hc->callback = callback;
+	hc->event = haproxy_event_create(conn);
+	hc->header = buffer_create_dynamic(default_pool, HAPROXY_PEEK_SIZE);
+	hc->peer = i_strdup(haproxy_conn_peer(conn));
+
+	if (!haproxy_trust_check(haproxy_trust, &conn->real_remote_ip)) {
+		haproxy_conn_fail(hc, LOG_TYPE_WARNING, "untrusted", "untrusted",
+			haproxy_trust_is_empty(haproxy_trust) ?
+			"Peer not trusted: haproxy_trusted_networks is empty" :
+			"Peer not in haproxy_trusted_networks");
+		haproxy_conn_free(&hc);
+		return;
+	}
+
+	/* The header is often there already: decide without waiting. The
+	   master closes conn unless it is accepted or passed on. */
+	switch (haproxy_conn_try(hc)) {
+	case HAPROXY_READ_DONE:
+		*conn = hc->conn;
+		haproxy_conn_free(&hc);
+		callback(conn);
+		return;
+	case HAPROXY_READ_FAILED:
+		haproxy_conn_free(&hc);
+		return;
+	case HAPROXY_READ_WAIT:
+		break;
+	}
+	master_service_client_connection_accept(conn);
+	hc->io = io_add(conn->fd, IO_READ, haproxy_conn_input, hc);
+	hc->to = timeout_add(haproxy_timeout_msecs, haproxy_conn_timeout, hc);
+	DLLIST_PREPEND(&haproxy_conns, hc);
+}
+
+void haproxy_conns_init(const struct haproxy_trust *trust,
+			unsigned int timeout_msecs)
+{
+	haproxy_trust = trust;
+	haproxy_timeout_msecs = timeout_msecs;
+}
+
+void haproxy_conns_deinit(void)
+{
+	while (haproxy_conns != NULL) {
+		struct haproxy_conn *hc = haproxy_conns;
+		int fd = hc->conn.fd;
+
+		DLLIST_REMOVE(&haproxy_conns, hc);
+		haproxy_conn_free(&hc);
+		i_close_fd(&fd);
+	}
+}

@@ -1,0 +1,238 @@
+/* From a decoded PROXY header to what Dovecot knows about a connection. */
+
+#include "lib.h"
+#include "array.h"
+#include "sha2.h"
+#include "hex-binary.h"
+#include "master-service.h"
+#include "proxy-decoder.h"
+#include "haproxy-event.h"
+#include "haproxy-client.h"
+#include "haproxy-header.h"
+
+#include <netinet/in.h>
+
+/* Longest value of an unknown TLV shown as a field, in bytes. */
+#define HAPROXY_TLV_FIELD_MAX 128
+#define HAPROXY_HOSTNAME_MAX 255
+
+static void
+endpoint_to_ip(enum proxy_family family, const struct proxy_endpoint *endpoint,
+	       struct ip_addr *ip_r)
+{
+	i_zero(ip_r);
+	if (family == PROXY_AF_INET6 &&
+	    !IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)endpoint->addr)) {
+		ip_r->family = AF_INET6;
+		memcpy(&ip_r->u.ip6, endpoint->addr, sizeof(ip_r->u.ip6));
+	} else {
+		/* ::ffff:a.b.c.d is an IPv4 client, as Dovecot's own
+		   accept() reports it. */
+		ip_r->family = AF_INET;
+		memcpy(&ip_r->u.ip4, family == PROXY_AF_INET ? endpoint->addr :
+		       endpoint->addr + 12, sizeof(ip_r->u.ip4));
+	}
+}
+
+/* Text that may become a setting filter or a user name: no NUL, no
+   control characters, no spaces. */
+static bool bytes_are_name(const struct proxy_bytes *bytes, size_t max)
+{
+	size_t i;
+
+	if (bytes->size == 0 || bytes->size > max)
+		return FALSE;
+	for (i = 0; i < bytes->size; i++) {
+		if (bytes->data[i] <= 0x20 || bytes->data[i] == 0x7f)
+			return FALSE;
+	}
+	return TRUE;
+}
+
+static void
+facts_add_bytes(struct haproxy_facts *facts, const char *key,
+		const struct proxy_bytes *bytes)
+{
+	if (bytes->data != NULL) {
+		haproxy_facts_add(facts, key, haproxy_escape(bytes->data,
+			bytes->size, PROXY_TLV_UNIQUE_ID_MAX_LENGTH * 2));
+	}
+}
+
+static const char *der_sha256(const struct proxy_bytes *der)
+{
+	unsigned char digest[SHA256_RESULTLEN];
+
+	sha256_get_digest(der->data, der->size, digest);
+	return binary_to_hex(digest, sizeof(digest));
+}
+
+static bool is_known_tlv(uint8_t type)
+{
+	switch (type) {
+	case PROXY_TLV_ALPN:
+	case PROXY_TLV_AUTHORITY:
+	case PROXY_TLV_CRC32C:
+	case PROXY_TLV_NOOP:
+	case PROXY_TLV_UNIQUE_ID:
+	case PROXY_TLV_SSL:
+	case PROXY_TLV_NETNS:
+		return TRUE;
+	}
+	return FALSE;
+}
+
+static void
+facts_add_tlvs(struct haproxy_facts *facts, const struct proxy_header *hdr)
+{
+	const struct proxy_ssl *ssl = &hdr->ssl;
+	struct proxy_tlv_iter iter;
+	struct proxy_tlv tlv;
+
+	facts_add_bytes(facts, "haproxy_authority", &hdr->authority);
+	facts_add_bytes(facts, "haproxy_alpn", &hdr->alpn);
+	facts_add_bytes(facts, "haproxy_unique_id", &hdr->unique_id);
+	facts_add_bytes(facts, "haproxy_netns", &hdr->netns);
+	if (hdr->crc32c)
+		haproxy_facts_add(facts, "haproxy_crc32c", "verified");
+	if (ssl->present) {
+		haproxy_facts_add(facts, "haproxy_ssl",
+			(ssl->client & PROXY_SSL_CLIENT_SSL) != 0 ? "yes" : "no");
+		haproxy_facts_add(facts, "haproxy_ssl_client",
+				  dec2str(ssl->client));
+		haproxy_facts_add(facts, "haproxy_ssl_verify",
+				  dec2str(ssl->verify));
+		facts_add_bytes(facts, "haproxy_ssl_version", &ssl->version);
+		facts_add_bytes(facts, "haproxy_ssl_cn", &ssl->cn);
+		facts_add_bytes(facts, "haproxy_ssl_cipher", &ssl->cipher);
+		facts_add_bytes(facts, "haproxy_ssl_sig_alg", &ssl->sig_alg);
+		facts_add_bytes(facts, "haproxy_ssl_key_alg", &ssl->key_alg);
+		facts_add_bytes(facts, "haproxy_ssl_group", &ssl->group);
+		facts_add_bytes(facts, "haproxy_ssl_sig_scheme",
+				&ssl->sig_scheme);
+		if (ssl->client_cert.data != NULL) {
+			haproxy_facts_add(facts, "haproxy_ssl_client_cert_sha256",
+					  der_sha256(&ssl->client_cert));
+		}
+	}
+	/* Application and experimental TLVs: shown, not interpreted. */
+	proxy_tlv_iter_init(&iter, &hdr->tlvs);
+	while (proxy_tlv_iter_next(&iter, &tlv) > 0) {
+		if (is_known_tlv(tlv.type))
+			continue;
+		haproxy_facts_add(facts,
+			t_strdup_printf("haproxy_tlv_0x%02x", tlv.type),
+			binary_to_hex(tlv.value.data,
+				      I_MIN(tlv.value.size, HAPROXY_TLV_FIELD_MAX)));
+	}
+}
+
+/* The certificate CN may become the user name (auth_ssl_username_from_cert),
+   so only a certificate the proxy verified counts. Dovecot's own parser
+   takes the CN whatever the verify result says. */
+static void
+apply_ssl(const struct proxy_ssl *ssl, struct master_service_connection *conn,
+	  struct haproxy_facts *facts, struct event *event)
+{
+	bool verified;
+
+	if ((ssl->client & PROXY_SSL_CLIENT_SSL) == 0)
+		return;
+	conn->proxy.ssl = TRUE;
+	verified = (ssl->client & (PROXY_SSL_CLIENT_CERT_CONN |
+				   PROXY_SSL_CLIENT_CERT_SESS)) != 0 &&
+		ssl->verify == 0;
+	conn->proxy.ssl_client_cert = verified;
+
+	if (ssl->cn.data == NULL)
+		return;
+	if (!verified) {
+		e_debug(event, "Ignoring certificate CN '%s': %s",
+			haproxy_escape(ssl->cn.data, ssl->cn.size, 64),
+			(ssl->client & (PROXY_SSL_CLIENT_CERT_CONN |
+					PROXY_SSL_CLIENT_CERT_SESS)) == 0 ?
+			"no client certificate" :
+			t_strdup_printf("verify failed (%u)", ssl->verify));
+		return;
+	}
+	if (!bytes_are_name(&ssl->cn, SIZE_MAX)) {
+		e_debug(event, "Ignoring certificate CN '%s': not a user name",
+			haproxy_escape(ssl->cn.data, ssl->cn.size, 64));
+		return;
+	}
+	facts->cert_common_name =
+		p_strndup(facts->pool, ssl->cn.data, ssl->cn.size);
+	conn->proxy.cert_common_name = facts->cert_common_name;
+}
+
+static bool
+apply_proxy(const struct proxy_header *hdr,
+	    struct master_service_connection *conn,
+	    struct haproxy_facts *facts, struct event *event,
+	    const char **error_code_r, const char **error_r)
+{
+	if (hdr->authority.data != NULL) {
+		if (!bytes_are_name(&hdr->authority, HAPROXY_HOSTNAME_MAX)) {
+			*error_code_r = "bad_authority";
+			*error_r = t_strdup_printf(
+				"AUTHORITY is not a host name: '%s'",
+				haproxy_escape(hdr->authority.data,
+					       hdr->authority.size, 64));
+			return FALSE;
+		}
+		facts->hostname = p_strndup(facts->pool, hdr->authority.data,
+					    hdr->authority.size);
+		conn->proxy.hostname = facts->hostname;
+	}
+	if (hdr->alpn.data != NULL) {
+		conn->proxy.alpn = p_memdup(facts->pool, hdr->alpn.data,
+					    hdr->alpn.size);
+		conn->proxy.alpn_size = hdr->alpn.size;
+	}
+	if (hdr->unique_id.data != NULL) {
+		facts->unique_id = haproxy_escape(hdr->unique_id.data,
+			hdr->unique_id.size, PROXY_TLV_UNIQUE_ID_MAX_LENGTH * 4);
+		facts->unique_id = p_strdup(facts->pool, facts->unique_id);
+	}
+
+	endpoint_to_ip(hdr->family, &hdr->src, &conn->remote_ip);
+	endpoint_to_ip(hdr->family, &hdr->dst, &conn->local_ip);
+	conn->remote_port = hdr->src.port;
+	conn->local_port = hdr->dst.port;
+	conn->proxied = TRUE;
+	apply_ssl(&hdr->ssl, conn, facts, event);
+	facts_add_tlvs(facts, hdr);
+	return TRUE;
+}
+
+bool haproxy_header_apply(const struct proxy_header *hdr,
+			  struct master_service_connection *conn,
+			  struct haproxy_facts *facts, struct event *event,
+			  const char **error_code_r, const char **error_r)
+{
+	/* LOCAL (health checks) and v1 UNKNOWN: the connection is the
+	   proxy's own, so it keeps its endpoints and is not "proxied". */
+	if (hdr->command == PROXY_CMD_LOCAL)
+		return TRUE;
+
+	if (hdr->transport == PROXY_TRANSPORT_DGRAM) {
+		*error_code_r = "unsupported_transport";
+		*error_r = "PROXY header is for a UDP connection";
+		return FALSE;
+	}
+	switch (hdr->family) {
+	case PROXY_AF_UNIX:
+		*error_code_r = "unsupported_family";
+		*error_r = "PROXY header is for an AF_UNIX connection";
+		return FALSE;
+	case PROXY_AF_UNSPEC:
+		/* The spec's fallback: use the real endpoints. */
+		return TRUE;
+	case PROXY_AF_INET:
+	case PROXY_AF_INET6:
+		break;
+	}
+	if (hdr->transport == PROXY_TRANSPORT_UNSPEC)
+		return TRUE;
+	return apply_proxy(hdr, conn, facts, event, error_code_r, error_r);
+}
