@@ -50,7 +50,7 @@ struct haproxy_conn {
 };
 
 static const struct haproxy_trust *haproxy_trust;
-static unsigned int haproxy_timeout_msecs;
+static unsigned int haproxy_timeout_secs;
 static struct haproxy_conn *haproxy_conns = NULL;
 
 /* The one log line and event of a connection that does not make it. */
@@ -109,10 +109,10 @@ static void haproxy_conn_fail_eof(struct haproxy_conn *hc)
 			"disconnected",
 			"Connection closed before sending a PROXY header");
 	} else {
-		haproxy_conn_fail(hc, LOG_TYPE_ERROR, "disconnected",
-			"disconnected", t_strdup_printf(
-			"Connection closed in the middle of the PROXY header "
-			"(%zu bytes received)", hc->header->used));
+		haproxy_conn_fail_detail(hc, LOG_TYPE_ERROR, "disconnected",
+			"disconnected",
+			"Connection closed in the middle of the PROXY header",
+			t_strdup_printf("received=%zu bytes", hc->header->used));
 	}
 }
 
@@ -268,10 +268,10 @@ static void haproxy_conn_input(struct haproxy_conn *hc)
 
 static void haproxy_conn_timeout(struct haproxy_conn *hc)
 {
-	haproxy_conn_fail(hc, LOG_TYPE_ERROR, "timeout", "timeout",
-		t_strdup_printf("Timed out after %u ms waiting for the PROXY "
-				"header (%zu bytes received)",
-				haproxy_timeout_msecs, hc->header->used));
+	haproxy_conn_fail_detail(hc, LOG_TYPE_ERROR, "timeout", "timeout",
+		t_strdup_printf("Timed out after %u secs waiting for the "
+				"PROXY header", haproxy_timeout_secs),
+		t_strdup_printf("received=%zu bytes", hc->header->used));
 	haproxy_conn_finish(hc, FALSE);
 }
 
@@ -323,15 +323,15 @@ void haproxy_conn_new(struct master_service_connection *conn,
 	}
 	master_service_client_connection_accept(conn);
 	hc->io = io_add(conn->fd, IO_READ, haproxy_conn_input, hc);
-	hc->to = timeout_add(haproxy_timeout_msecs, haproxy_conn_timeout, hc);
+	hc->to = timeout_add(haproxy_timeout_secs * 1000, haproxy_conn_timeout, hc);
 	DLLIST_PREPEND(&haproxy_conns, hc);
 }
 
 void haproxy_conns_init(const struct haproxy_trust *trust,
-			unsigned int timeout_msecs)
+			unsigned int timeout_secs)
 {
 	haproxy_trust = trust;
-	haproxy_timeout_msecs = timeout_msecs;
+	haproxy_timeout_secs = timeout_secs;
 }
 
 void haproxy_conns_deinit(void)

@@ -6,7 +6,7 @@
 struct haproxy_trust;
 
 void haproxy_conns_init(const struct haproxy_trust *trust,
-			unsigned int timeout_msecs);
+			unsigned int timeout_secs);
 /* Close every connection still waiting for its header. */
 void haproxy_conns_deinit(void);
 

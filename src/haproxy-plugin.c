@@ -88,7 +88,7 @@ void haproxy_plugin_init(struct module *module)
 	if (array_is_empty(&haproxy_listen_fds))
 		return;
 
-	haproxy_conns_init(trust, set->haproxy_timeout * 1000);
+	haproxy_conns_init(trust, set->haproxy_timeout);
 	haproxy_client_init(module);
 	haproxy_to_install = timeout_add_short(0, haproxy_install_callback,
 					       (void *)NULL);

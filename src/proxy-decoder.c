@@ -219,7 +219,8 @@ static bool parse_ipv6(const unsigned char *s, size_t size, unsigned char out[16
 		if (s[pos++] != ':' || pos == size)
 			return false;
 		if (s[pos] == ':') {
-			if (gap != 8)
+			/* A second "::", or one after eight groups. */
+			if (gap != 8 || count == 8)
 				return false;
 			gap = count;
 			pos++;

@@ -1,1 +1,17 @@
-# tests/integration: filled in as the parts land
+# tests/integration: real Dovecot and HAProxy run in a sandbox on loopback
+# addresses (tests/integration/sandbox.py); each test_*.py prints TAP.
+
+integration_tests = tests/integration/test_harness.py
+
+TESTS += $(integration_tests)
+TEST_EXTENSIONS += .py
+PY_LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
+# -B: importing sandbox.py must not leave __pycache__ in the source tree.
+# Tests that load the plugin take the one just built, not an installed one.
+PY_LOG_COMPILER = env HAPROXY_PLUGIN_DIR='$(abs_top_builddir)/src/.libs' \
+	$(PYTHON3) -B
+
+EXTRA_DIST += \
+	tests/integration/sandbox.py \
+	tests/integration/tap.py \
+	$(integration_tests)

@@ -1,0 +1,34 @@
+#!/bin/sh
+# Install the Debian 12 packages that building and testing need, when missing.
+set -eu
+
+packages="gcc make autoconf automake libtool pkg-config
+	dovecot-dev dovecot-core dovecot-imapd dovecot-pop3d
+	dovecot-submissiond dovecot-managesieved haproxy
+	libcmocka-dev libssl-dev openssl python3 curl
+	clang libclang-rt-dev gcovr"
+
+missing=
+for pkg in $packages; do
+	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" ||
+		missing="$missing $pkg"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "deps.sh: missing packages:$missing (run as root to install them)" >&2
+	exit 1
+fi
+echo "deps.sh: installing$missing"
+# The tests run their own Dovecot and HAProxy; keep the packages' system
+# services from starting and taking the mail ports.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' > "$policy"
+	chmod +x "$policy"
+	trap 'rm -f "$policy"' EXIT
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

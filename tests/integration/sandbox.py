@@ -1,0 +1,703 @@
+#!/usr/bin/env python3
+"""Throw-away Dovecot and HAProxy instances on loopback, for integration tests.
+
+    with Sandbox() as sb:
+        dc = Dovecot(sb, [Listener("imap", "imap-proxy", haproxy=True)])
+        hap = HAProxy(sb)
+        hap.backend("imap", [(dc.listener("imap-proxy"), "send-proxy-v2")])
+        front = hap.frontend("imap", "imap")
+        with dc, hap:
+            with IMAP(front) as imap:          # connects from CLIENT_IP
+                imap.starttls(sb.certs.context())
+                imap.login("alice", PASSWORD)
+            dc.wait_for_log(r"Login: user=<alice>.* rip=127\\.0\\.0\\.7,")
+
+Linux treats all of 127.0.0.0/8 as local, so the client, the proxy and
+Dovecot each get an address of their own and the logs tell them apart.
+Each server runs in the foreground as our child, in a session of its own;
+stopping it checks that none of its processes is left. Sandbox.close()
+stops whatever is still running and removes the directory.
+"""
+
+import imaplib
+import os
+import poplib
+import re
+import shutil
+import signal
+import smtplib
+import socket
+import socketserver
+import ssl
+import struct
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+
+CLIENT_IP = "127.0.0.7"   # the end user's source address
+PROXY_IP = "127.0.0.1"    # HAProxy's frontends, and its source towards Dovecot
+DOVECOT_IP = "127.0.0.3"  # Dovecot's listeners and the SMTP relay sink
+TIMEOUT = 5.0             # bound of every wait and client socket operation
+PASSWORD = "secret"       # every user's password unless set otherwise
+
+# The login lines show the client as the proxy reported it (rip, lip) and
+# the peer that really connected (real_rip, real_lip). Empty ones are left out.
+LOG_FORMAT_ELEMENTS = (
+    "user=<%u> method=%m rip=%r rport=%b lip=%l lport=%a "
+    "real_rip=%{real_rip} real_rport=%{real_rport} "
+    "real_lip=%{real_lip} real_lport=%{real_lport} "
+    "listener=%{listener} local_name=%{local_name} secured=%c ssl=%k "
+    "mpid=%e session=<%{session}>")
+
+# protocol: (login service, its built-in listeners, which we disable)
+LOGIN_SERVICES = {
+    "imap": ("imap-login", ("imap", "imaps")),
+    "pop3": ("pop3-login", ("pop3", "pop3s")),
+    "submission": ("submission-login", ("submission", "submissions")),
+}
+if os.path.exists("/usr/lib/dovecot/managesieve-login"):
+    LOGIN_SERVICES["sieve"] = ("managesieve-login", ("sieve",))
+
+
+def unmet_requirements():
+    """Why this machine cannot run a sandbox (a test then skips), or None."""
+    if os.geteuid() != 0:
+        return "needs root: Dovecot switches to dovecot, dovenull and nobody"
+    missing = [p for p in ("dovecot", "haproxy", "openssl")
+               if not shutil.which(p)]
+    return "not installed: " + ", ".join(missing) if missing else None
+
+
+def plugin_dir():
+    """The directory of the built plugin named by HAPROXY_PLUGIN_DIR (set by
+    make check), or None when it is unset or holds no plugin."""
+    path = os.environ.get("HAPROXY_PLUGIN_DIR")
+    if path and os.path.exists(os.path.join(path, "lib20_haproxy_plugin.so")):
+        return os.path.abspath(path)
+    return None
+
+
+def _wait(predicate, timeout, interval=0.02):
+    """Polls predicate until it returns a true value or timeout passes."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() >= deadline:
+            return value
+        time.sleep(interval)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    address: str
+    port: int
+
+
+@dataclass
+class Listener:
+    """One inet_listener of a Dovecot login service."""
+    protocol: str               # a key of LOGIN_SERVICES
+    name: str
+    address: str = DOVECOT_IP
+    port: "int | None" = None   # None: Dovecot() picks a free one
+    haproxy: bool = False
+    ssl: bool = False
+
+
+class Certs:
+    """A test PKI made with the openssl CLI: a CA, a server certificate for
+    Dovecot and HAProxy, and client certificates signed by the CA or by a
+    rogue CA that nobody trusts. P-256 keys: each takes milliseconds."""
+
+    def __init__(self, directory):
+        self.dir = directory
+        os.mkdir(directory, 0o755)
+        # Not the system openssl.cnf: it would make every leaf a CA.
+        self._config = self._path("openssl.cnf")
+        with open(self._config, "w") as f:
+            f.write("[req]\ndistinguished_name = dn\n[dn]\n")
+        self.ca, _ = self._make("ca", "Sandbox CA", None)
+        self.rogue_ca, _ = self._make("rogue-ca", "Rogue CA", None)
+        names = f"DNS:localhost,IP:::1,IP:{PROXY_IP},IP:{DOVECOT_IP}"
+        self.server_cert, self.server_key = self._make(
+            "server", "localhost", "ca", "subjectAltName=" + names)
+        # HAProxy's "crt" wants the certificate and its key in one file.
+        self.server_pem = self._path("server.pem")
+        with open(self.server_pem, "w") as out:
+            for part in (self.server_cert, self.server_key):
+                with open(part) as f:
+                    out.write(f.read())
+
+    def _path(self, name):
+        return os.path.join(self.dir, name)
+
+    def _make(self, name, cn, issuer, *extensions):
+        """Writes NAME.crt and NAME.key, a CA's if issuer is None, else a
+        leaf signed by issuer; returns their paths."""
+        crt, key = self._path(name + ".crt"), self._path(name + ".key")
+        argv = ["openssl", "req", "-config", self._config, "-x509",
+                "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                "-noenc", "-keyout", key, "-out", crt, "-days", "2",
+                "-subj", "/CN=" + cn]
+        if issuer is None:
+            extensions += ("basicConstraints=critical,CA:TRUE",
+                           "keyUsage=critical,keyCertSign,cRLSign")
+        else:
+            extensions += ("basicConstraints=critical,CA:FALSE",)
+            argv += ["-CA", self._path(issuer + ".crt"),
+                     "-CAkey", self._path(issuer + ".key")]
+        for extension in extensions:
+            argv += ["-addext", extension]
+        subprocess.run(argv, check=True, capture_output=True, timeout=TIMEOUT)
+        return crt, key
+
+    def client(self, cn, trusted=True):
+        """(cert, key) paths of a client certificate with this CN, signed by
+        the CA or, if not trusted, by the rogue CA; made on first use."""
+        name = ("client-" if trusted else "rogue-client-") + cn
+        if not os.path.exists(self._path(name + ".crt")):
+            return self._make(name, cn, "ca" if trusted else "rogue-ca")
+        return self._path(name + ".crt"), self._path(name + ".key")
+
+    def context(self, cn=None, trusted=True):
+        """A client TLS context that trusts the CA and, if cn is given,
+        presents the client certificate client(cn, trusted)."""
+        context = ssl.create_default_context(cafile=self.ca)
+        if cn is not None:
+            context.load_cert_chain(*self.client(cn, trusted))
+        return context
+
+
+class Sandbox:
+    """A temporary directory with the PKI, free ports, and every server
+    started in it; close() stops them all and removes the directory."""
+
+    def __init__(self):
+        self.path = tempfile.mkdtemp(prefix="dovecot-haproxy-")
+        self._servers = []
+        self._ports = set()
+        try:
+            os.chmod(self.path, 0o755)  # for Dovecot's unprivileged processes
+            self.certs = Certs(os.path.join(self.path, "certs"))
+        except BaseException:
+            shutil.rmtree(self.path)
+            raise
+
+    def free_port(self, address):
+        """A port free on address now; the sandbox never hands it out again."""
+        while True:
+            with socket.socket(_family(address), socket.SOCK_STREAM) as s:
+                s.bind((address, 0))
+                port = s.getsockname()[1]
+            if port not in self._ports:
+                self._ports.add(port)
+                return port
+
+    def close(self):
+        """Stops every server, checks that no process refers to the sandbox
+        any more (killing leftovers by pid) and removes the directory;
+        raises if something had to be cleaned up by force."""
+        errors = []
+        for server in reversed(self._servers):
+            try:
+                server.stop()
+            except Exception as e:  # still stop the others
+                errors.append(str(e))
+        left = _kill_leftovers(self.path)
+        if left:
+            errors.append(f"processes left in {self.path}: {left}")
+        shutil.rmtree(self.path, ignore_errors=True)
+        if errors:
+            raise RuntimeError("; ".join(errors))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _family(address):
+    return socket.AF_INET6 if ":" in address else socket.AF_INET
+
+
+def _hostport(endpoint):
+    if ":" in endpoint.address:
+        return f"[{endpoint.address}]:{endpoint.port}"
+    return f"{endpoint.address}:{endpoint.port}"
+
+
+def _listening():
+    """Every (address, port) in TCP LISTEN state, from /proc/net/tcp{,6}.
+    Reading the tables instead of connecting leaves no trace in the logs."""
+    found = set()
+    for table, family, words in (("tcp", socket.AF_INET, 1),
+                                 ("tcp6", socket.AF_INET6, 4)):
+        with open("/proc/net/" + table) as f:
+            next(f)
+            for line in f:
+                fields = line.split()
+                if fields[3] != "0A":
+                    continue
+                hexaddr, hexport = fields[1].split(":")
+                # The kernel prints each 32-bit word in host byte order.
+                raw = struct.pack(f"={words}I", *(
+                    int(hexaddr[i:i + 8], 16) for i in range(0, 8 * words, 8)))
+                found.add((socket.inet_ntop(family, raw), int(hexport, 16)))
+    return found
+
+
+def sandbox_processes(path, session=None):
+    """Pids of live processes whose command line, cwd or root directory is
+    inside directory path, or that belong to session (if given)."""
+    inside = path.rstrip("/") + "/"
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        proc = "/proc/" + entry
+        try:
+            with open(proc + "/stat") as f:
+                state, _, _, sid = f.read().rsplit(")", 1)[1].split()[:4]
+            if state == "Z":  # exited, only waiting to be reaped
+                continue
+            with open(proc + "/cmdline", "rb") as f:
+                cmdline = f.read().decode(errors="replace").replace("\0", " ")
+            dirs = [os.readlink(proc + "/" + link) + "/"
+                    for link in ("cwd", "root")]
+        except OSError:  # gone meanwhile
+            continue
+        if (int(sid) == session or inside in cmdline
+                or any(d.startswith(inside) for d in dirs)):
+            pids.append(int(entry))
+    return pids
+
+
+def _kill_leftovers(path, session=None):
+    """Gives the processes of path/session a moment to exit, then kills the
+    remaining ones by pid; returns those pids."""
+    if _wait(lambda: not sandbox_processes(path, session), TIMEOUT):
+        return []
+    left = sandbox_processes(path, session)
+    for pid in left:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    return left
+
+
+class _Server:
+    """A daemon run in the foreground as our child: start, logs, stop.
+    Subclasses provide _write_config(), _argv() and _endpoints()."""
+
+    def __init__(self, sandbox, name):
+        self.sandbox = sandbox
+        self.dir = os.path.join(sandbox.path, name)
+        os.mkdir(self.dir, 0o755)
+        self.log_path = os.path.join(self.dir, name + ".log")
+        self.start_seconds = None
+        self._proc = None
+
+    @property
+    def pid(self):
+        return self._proc.pid if self._proc else None
+
+    def start(self):
+        """Writes the configuration, starts the server and returns once every
+        endpoint accepts connections; raises with the log if it cannot."""
+        if self not in self.sandbox._servers:
+            self.sandbox._servers.append(self)  # so close() stops it
+        self._write_config()
+        began = time.monotonic()
+        with open(self.log_path, "ab") as log:
+            self._proc = subprocess.Popen(
+                self._argv(), stdin=subprocess.DEVNULL, stdout=log,
+                stderr=subprocess.STDOUT, cwd=self.dir, start_new_session=True)
+        wanted = {(e.address, e.port) for e in self._endpoints()}
+        _wait(lambda: self._proc.poll() is not None or wanted <= _listening(),
+              TIMEOUT)
+        if self._proc.poll() is not None or not wanted <= _listening():
+            self.stop()
+            raise RuntimeError(
+                f"{self._argv()} did not start:\n{self.log_text()}")
+        self.start_seconds = time.monotonic() - began
+        return self
+
+    def stop(self):
+        """SIGTERM by pid, SIGKILL if it lingers; then no process of its
+        session or directory may remain: leftovers are killed and reported."""
+        if self._proc is None:
+            return
+        proc, self._proc = self._proc, None
+        proc.terminate()
+        try:
+            proc.wait(TIMEOUT)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        left = _kill_leftovers(self.dir, proc.pid)
+        if left:
+            raise RuntimeError(f"{self._argv()[0]} left processes {left}")
+
+    def log_mark(self):
+        """The current end of the log, for since= below."""
+        try:
+            return os.path.getsize(self.log_path)
+        except FileNotFoundError:
+            return 0
+
+    def log_text(self, since=0):
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(since)
+                return f.read().decode(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def wait_for_log(self, pattern, timeout=TIMEOUT, since=0):
+        """The first match of regex pattern (multiline) in the log after
+        offset since, waiting up to timeout; AssertionError with the log if
+        there is none."""
+        regex = re.compile(pattern, re.MULTILINE)
+        match = _wait(lambda: regex.search(self.log_text(since)), timeout,
+                      interval=0.05)
+        if not match:
+            raise AssertionError(f"no /{pattern}/ in {self.log_path}:\n"
+                                 + self.log_text(since)[-3000:])
+        return match
+
+    def __enter__(self):
+        return self if self._proc else self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+class Dovecot(_Server):
+    """A self-contained Dovecot (no /etc/dovecot) with a passwd-file passdb.
+
+    users maps each user name to its passdb extra fields (e.g. allow_nets);
+    the password is PASSWORD unless a "password" field says otherwise.
+    plugin_dir None leaves haproxy = yes listeners to Dovecot's built-in
+    parser; a path loads PATH/lib20_haproxy_plugin.so in every login process.
+    extra_config is appended verbatim, so it can override anything above it.
+    """
+
+    def __init__(self, sandbox, listeners, users=None, plugin_dir=None,
+                 haproxy_trusted_networks=PROXY_IP + "/32",
+                 haproxy_timeout=None, extra_config="", name="dovecot"):
+        super().__init__(sandbox, name)
+        for listener in listeners:
+            if listener.protocol not in LOGIN_SERVICES:
+                raise ValueError(f"no login service for {listener.protocol}")
+            if listener.port is None:
+                listener.port = sandbox.free_port(listener.address)
+        self.listeners = listeners
+        self.users = {"alice": {}} if users is None else users
+        self.plugin_dir = plugin_dir
+        self.haproxy_trusted_networks = haproxy_trusted_networks
+        self.haproxy_timeout = haproxy_timeout
+        self.extra_config = extra_config
+        self.config_path = os.path.join(self.dir, "dovecot.conf")
+        # A submission process connects to its relay as soon as the login
+        # hands the client over: give it one that accepts everything.
+        self.smtp_sink = None
+        if any(l.protocol == "submission" for l in listeners):
+            self.smtp_sink = SmtpSink(DOVECOT_IP,
+                                      sandbox.free_port(DOVECOT_IP))
+
+    def listener(self, name):
+        return next(l for l in self.listeners if l.name == name)
+
+    def start(self):
+        if self.smtp_sink:
+            self.smtp_sink.start()
+        return super().start()
+
+    def stop(self):
+        try:
+            super().stop()
+        finally:
+            if self.smtp_sink:
+                self.smtp_sink.stop()
+
+    def _argv(self):
+        return ["dovecot", "-F", "-c", self.config_path]
+
+    def _endpoints(self):
+        return self.listeners
+
+    def _write_config(self):
+        home = os.path.join(self.dir, "home")
+        os.makedirs(home, exist_ok=True)
+        # Mail processes run as nobody and create each user's home in here.
+        shutil.chown(home, "nobody", "nogroup")
+        users_path = os.path.join(self.dir, "users")
+        with open(users_path, "w") as f:
+            for user, fields in self.users.items():
+                fields = dict(fields)
+                password = fields.pop("password", PASSWORD)
+                extra = " ".join(f"{k}={v}" for k, v in fields.items())
+                f.write(f"{user}:{{PLAIN}}{password}::::::{extra}\n")
+        certs = self.sandbox.certs
+        text = f"""\
+# Written by tests/integration/sandbox.py
+base_dir = {self.dir}/run
+state_dir = {self.dir}/state
+log_path = {self.log_path}
+info_log_path = {self.log_path}
+debug_log_path = {self.log_path}
+protocols = {" ".join(LOGIN_SERVICES)}
+ssl = yes
+ssl_cert = <{certs.server_cert}
+ssl_key = <{certs.server_key}
+# Only used once a test sets ssl_verify_client_cert = yes.
+ssl_ca = <{certs.ca}
+login_log_format_elements = {LOG_FORMAT_ELEMENTS}
+haproxy_trusted_networks = {self.haproxy_trusted_networks}
+auth_verbose = yes
+# Tests fail logins on purpose: answer at once instead of after 2 s, and
+# without the auth penalty, which would delay every later login from the
+# same address by 2 s or more (mode 0: the socket is not created).
+auth_failure_delay = 0
+service anvil {{
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
+}}
+passdb {{
+  driver = passwd-file
+  args = {users_path}
+}}
+userdb {{
+  driver = static
+  args = uid=nobody gid=nogroup home={home}/%u
+}}
+mail_location = maildir:~/Maildir
+"""
+        if self.haproxy_timeout is not None:
+            text += f"haproxy_timeout = {self.haproxy_timeout}\n"
+        if self.smtp_sink:
+            text += (f"submission_relay_host = {self.smtp_sink.address}\n"
+                     f"submission_relay_port = {self.smtp_sink.port}\n")
+        if self.plugin_dir is not None:
+            text += (f"login_plugin_dir = {self.plugin_dir}\n"
+                     "login_plugins = haproxy\n")
+        for protocol, (service, builtin) in LOGIN_SERVICES.items():
+            ours = [l for l in self.listeners if l.protocol == protocol]
+            text += f"service {service} {{\n"
+            for name in builtin:
+                if all(l.name != name for l in ours):
+                    text += f"  inet_listener {name} {{\n    port = 0\n  }}\n"
+            for l in ours:
+                text += (f"  inet_listener {l.name} {{\n"
+                         f"    address = {l.address}\n"
+                         f"    port = {l.port}\n"
+                         f"    haproxy = {'yes' if l.haproxy else 'no'}\n"
+                         f"    ssl = {'yes' if l.ssl else 'no'}\n"
+                         "  }\n")
+            text += "}\n"
+        with open(self.config_path, "w") as f:
+            f.write(text + self.extra_config + "\n")
+
+
+class SmtpSink:
+    """A loopback SMTP server in a thread that accepts every message into
+    .messages (the raw DATA, Received: header first)."""
+
+    def __init__(self, address, port):
+        self.address, self.port = address, port
+        self.messages = []
+        self._server = None
+
+    def start(self):
+        sink = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self):
+                try:
+                    sink._session(self.rfile, self.wfile)
+                except OSError:  # Dovecot went away mid-session
+                    pass
+
+        self._server = socketserver.ThreadingTCPServer(
+            (self.address, self.port), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, args=(0.1,),
+                         daemon=True).start()
+
+    def stop(self):
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def _session(self, rfile, wfile):
+        wfile.write(b"220 sink ESMTP\r\n")
+        for line in rfile:
+            verb = line[:4].upper()
+            if verb == b"QUIT":
+                wfile.write(b"221 bye\r\n")
+                return
+            if verb == b"DATA":
+                wfile.write(b"354 go on\r\n")
+                body = []
+                for data in rfile:
+                    if data == b".\r\n":
+                        break
+                    body.append(data)
+                self.messages.append(b"".join(body))
+            wfile.write(b"250 ok\r\n")
+
+
+class HAProxy(_Server):
+    """An HAProxy in TCP mode whose frontends and backends a test composes:
+
+        hap.backend("imap", [(listener, "send-proxy-v2 check")],
+                    "balance leastconn")
+        front = hap.frontend("imaps", "imap", tls=True)
+
+    It connects from PROXY_IP (an IPv6 backend needs the line "source [::1]").
+    extra_config is appended verbatim after the generated sections."""
+
+    def __init__(self, sandbox, extra_config="", name="haproxy"):
+        super().__init__(sandbox, name)
+        self.extra_config = extra_config
+        self.config_path = os.path.join(self.dir, "haproxy.cfg")
+        self._frontends = []   # their Endpoints
+        self._sections = []    # each a list of lines
+
+    def backend(self, name, servers, *lines):
+        """servers: (endpoint, server options) pairs, named s1, s2, ...;
+        lines: more backend lines (balance, stick-table, stick on, ...)."""
+        section = [f"backend {name}"] + [f"    {l}" for l in lines]
+        for i, (target, options) in enumerate(servers, 1):
+            section.append(
+                f"    server s{i} {_hostport(target)} {options}".rstrip())
+        self._sections.append(section)
+
+    def frontend(self, name, backend, *lines, tls=False, address=PROXY_IP,
+                 port=None):
+        """A frontend forwarding to backend; returns its Endpoint. With tls
+        it terminates TLS with the server certificate and asks for an
+        optional client certificate that it lets through even unverified,
+        so the PROXY header reports the verify result."""
+        endpoint = Endpoint(address, port or self.sandbox.free_port(address))
+        bind = f"bind {_hostport(endpoint)}"
+        if tls:
+            certs = self.sandbox.certs
+            bind += (f" ssl crt {certs.server_pem} ca-file {certs.ca}"
+                     " verify optional ca-ignore-err all crt-ignore-err all")
+        self._frontends.append(endpoint)
+        self._sections.append([f"frontend {name}", f"    {bind}"]
+                              + [f"    {l}" for l in lines]
+                              + [f"    default_backend {backend}"])
+        return endpoint
+
+    def _argv(self):
+        return ["haproxy", "-db", "-f", self.config_path]
+
+    def _endpoints(self):
+        return self._frontends
+
+    def _write_config(self):
+        text = """\
+# Written by tests/integration/sandbox.py
+global
+    log stderr format raw local0 info
+    maxconn 256
+
+defaults
+    mode tcp
+    log global
+    option tcplog
+    source {proxy_ip}
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+    timeout check 2s
+""".format(proxy_ip=PROXY_IP)
+        for section in self._sections:
+            text += "\n" + "\n".join(section) + "\n"
+        with open(self.config_path, "w") as f:
+            f.write(text + "\n" + self.extra_config + "\n")
+
+
+# Clients. Each connects to an endpoint (a Listener or a frontend) from the
+# source address a test chooses, CLIENT_IP unless told otherwise.
+
+def connect(endpoint, source=CLIENT_IP, timeout=TIMEOUT):
+    """A raw TCP socket, for hand-made and hostile input."""
+    return socket.create_connection((endpoint.address, endpoint.port),
+                                    timeout, (source, 0))
+
+
+def recv_all(sock, limit=65536):
+    """What the peer sends until it closes or limit bytes have come. A reset
+    counts as a close: a server that closes with our input unread resets.
+    A silent peer raises TimeoutError after the socket's timeout."""
+    data = b""
+    while len(data) < limit:
+        try:
+            chunk = sock.recv(limit - len(data))
+        except ConnectionResetError:
+            break
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+class IMAP(imaplib.IMAP4):
+    def __init__(self, endpoint, source=CLIENT_IP, timeout=TIMEOUT):
+        self.source = source
+        super().__init__(endpoint.address, endpoint.port, timeout)
+
+    def _create_socket(self, timeout):
+        return connect(Endpoint(self.host, self.port), self.source, timeout)
+
+
+class IMAPS(imaplib.IMAP4_SSL):
+    def __init__(self, endpoint, context, source=CLIENT_IP, timeout=TIMEOUT):
+        self.source = source
+        super().__init__(endpoint.address, endpoint.port,
+                         ssl_context=context, timeout=timeout)
+
+    def _create_socket(self, timeout):
+        sock = connect(Endpoint(self.host, self.port), self.source, timeout)
+        return self.ssl_context.wrap_socket(sock, server_hostname=self.host)
+
+
+class POP3(poplib.POP3):
+    def __init__(self, endpoint, source=CLIENT_IP, timeout=TIMEOUT):
+        self.source = source
+        super().__init__(endpoint.address, endpoint.port, timeout)
+
+    def _create_socket(self, timeout):
+        return connect(Endpoint(self.host, self.port), self.source, timeout)
+
+
+class POP3S(poplib.POP3_SSL):
+    def __init__(self, endpoint, context, source=CLIENT_IP, timeout=TIMEOUT):
+        self.source = source
+        super().__init__(endpoint.address, endpoint.port, timeout=timeout,
+                         context=context)
+
+    def _create_socket(self, timeout):
+        sock = connect(Endpoint(self.host, self.port), self.source, timeout)
+        return self.context.wrap_socket(sock, server_hostname=self.host)
+
+
+class SMTP(smtplib.SMTP):
+    def __init__(self, endpoint, source=CLIENT_IP, timeout=TIMEOUT):
+        super().__init__(endpoint.address, endpoint.port, timeout=timeout,
+                         source_address=(source, 0))
+
+
+class SMTPS(smtplib.SMTP_SSL):
+    def __init__(self, endpoint, context, source=CLIENT_IP, timeout=TIMEOUT):
+        super().__init__(endpoint.address, endpoint.port, timeout=timeout,
+                         source_address=(source, 0), context=context)
