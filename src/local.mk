@@ -4,6 +4,7 @@ noinst_LTLIBRARIES += src/libproxyproto.la
 src_libproxyproto_la_SOURCES = \
 	src/proxy-protocol.h \
 	src/proxy-decoder.c src/proxy-decoder.h \
+	src/proxy-encoder.c src/proxy-encoder.h \
 	src/crc32c.c src/crc32c.h
 src_libproxyproto_la_CFLAGS = $(PROXY_CFLAGS)
 
