@@ -173,6 +173,17 @@ haproxy_conn_read(struct haproxy_conn *hc, struct proxy_header *hdr_r)
 	}
 }
 
+/* ", key=value" for each fact, for the debug line. */
+static const char *haproxy_facts_str(const struct haproxy_facts *facts)
+{
+	const struct haproxy_fact *fact;
+	string_t *str = t_str_new(128);
+
+	array_foreach(&facts->fields, fact)
+		str_printfa(str, ", %s=%s", fact->key, fact->value);
+	return str_c(str);
+}
+
 static void
 haproxy_conn_log_accepted(struct haproxy_conn *hc,
 			  const struct proxy_header *hdr,
@@ -197,10 +208,10 @@ haproxy_conn_log_accepted(struct haproxy_conn *hc,
 		add_int("dst_port", hc->conn.local_port);
 	array_foreach(&facts->fields, fact)
 		e->add_str(fact->key, fact->value);
-	e_debug(e->event(), "PROXY v%u: client %s:%u, server %s:%u (%s)",
+	e_debug(e->event(), "PROXY v%u: client %s:%u, server %s:%u (%s%s)",
 		hdr->version, net_ip2addr(&hc->conn.remote_ip),
 		hc->conn.remote_port, net_ip2addr(&hc->conn.local_ip),
-		hc->conn.local_port, hc->peer);
+		hc->conn.local_port, hc->peer, haproxy_facts_str(facts));
 }
 
 static bool

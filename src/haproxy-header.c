@@ -99,7 +99,7 @@ facts_add_tlvs(struct haproxy_facts *facts, const struct proxy_header *hdr)
 		haproxy_facts_add(facts, "haproxy_ssl",
 			(ssl->client & PROXY_SSL_CLIENT_SSL) != 0 ? "yes" : "no");
 		haproxy_facts_add(facts, "haproxy_ssl_client",
-				  dec2str(ssl->client));
+				  t_strdup_printf("0x%02x", ssl->client));
 		haproxy_facts_add(facts, "haproxy_ssl_verify",
 				  dec2str(ssl->verify));
 		facts_add_bytes(facts, "haproxy_ssl_version", &ssl->version);

@@ -1,0 +1,11 @@
+#!/bin/sh
+# The main job: install what is missing, build the plugin, then run it in a
+# sandboxed Dovecot behind a real HAProxy on loopback and log in through it.
+set -eu
+cd "$(dirname "$0")/.."
+
+scripts/deps.sh
+./autogen.sh
+./configure --enable-werror
+make -j"$(nproc)"
+HAPROXY_PLUGIN_DIR="$PWD/src/.libs" exec python3 -B scripts/demo.py
