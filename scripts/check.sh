@@ -5,10 +5,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-scripts/deps.sh
-./autogen.sh
-./configure --enable-werror
-make -j"$(nproc)"
+scripts/build.sh
 
 status=0
 make check || status=$?

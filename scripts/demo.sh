@@ -4,8 +4,5 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-scripts/deps.sh
-./autogen.sh
-./configure --enable-werror
-make -j"$(nproc)"
+scripts/build.sh
 HAPROXY_PLUGIN_DIR="$PWD/src/.libs" exec python3 -B scripts/demo.py

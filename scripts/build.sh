@@ -1,0 +1,9 @@
+#!/bin/sh
+# Install what is missing and build everything with warnings as errors.
+set -eu
+cd "$(dirname "$0")/.."
+
+scripts/deps.sh
+./autogen.sh
+./configure --enable-werror
+make -j"$(nproc)"
