@@ -22,3 +22,9 @@ src_lib20_haproxy_plugin_la_CPPFLAGS = -DHAVE_CONFIG_H $(LIBDOVECOT_INCLUDE)
 src_lib20_haproxy_plugin_la_CFLAGS = $(DOVECOT_CFLAGS) $(WERROR_CFLAGS)
 src_lib20_haproxy_plugin_la_LDFLAGS = -module -avoid-version -shared
 src_lib20_haproxy_plugin_la_LIBADD = src/libproxyproto.la
+
+# Dovecot loads lib*_plugin.so; libtool's .la has no use there.
+install-data-hook:
+	rm -f $(DESTDIR)$(login_moduledir)/lib20_haproxy_plugin.la
+uninstall-hook:
+	rm -f $(DESTDIR)$(login_moduledir)/lib20_haproxy_plugin.so

@@ -473,10 +473,10 @@ static size_t v2_address_length(enum proxy_family family)
 	return 0;
 }
 
-/* A complete v2 header of the given length, fixed part already checked. */
+/* The address block and TLVs of a complete v2 header. */
 static enum proxy_result
-parse_v2(const unsigned char *p, size_t length, struct proxy_header *hdr,
-	 enum proxy_error *error_r)
+parse_v2_block(const unsigned char *p, size_t length, struct proxy_header *hdr,
+	       enum proxy_error *error_r)
 {
 	const unsigned char *addr = p + PROXY_V2_FIXED_LENGTH;
 	size_t addr_length;
@@ -519,6 +519,28 @@ parse_v2(const unsigned char *p, size_t length, struct proxy_header *hdr,
 	return parse_tlvs(p, hdr, error_r);
 }
 
+/* A complete v2 header of the given length, fixed part already checked. */
+static enum proxy_result
+parse_v2(const unsigned char *p, size_t length, struct proxy_header *hdr,
+	 enum proxy_error *error_r)
+{
+	if (parse_v2_block(p, length, hdr, error_r) == PROXY_RESULT_COMPLETE)
+		return PROXY_RESULT_COMPLETE;
+	/* A checksum that does not match may have turned PROXY into
+	   LOCAL: it condemns any header. */
+	if (hdr->command != PROXY_CMD_LOCAL ||
+	    *error_r == PROXY_ERROR_V2_CRC_MISMATCH)
+		return PROXY_RESULT_INVALID;
+	/* A LOCAL receiver "must accept this connection as valid" and
+	   "discard the protocol block including the family": what could
+	   not be decoded is dropped, not held against the header. */
+	memset(hdr, 0, sizeof(*hdr));
+	hdr->version = 2;
+	hdr->command = PROXY_CMD_LOCAL;
+	hdr->length = length;
+	return PROXY_RESULT_COMPLETE;
+}
+
 static enum proxy_result
 decode_v2(const unsigned char *p, size_t size, struct proxy_header *hdr_r,
 	  size_t *need_r, enum proxy_error *error_r)
@@ -534,7 +556,8 @@ decode_v2(const unsigned char *p, size_t size, struct proxy_header *hdr_r,
 		if ((p[12] & 0x0f) > PROXY_CMD_PROXY)
 			return proxy_fail(error_r, PROXY_ERROR_V2_BAD_COMMAND);
 	}
-	if (size > 13) {
+	/* LOCAL ignores the family byte, so only PROXY is judged by it. */
+	if (size > 13 && (p[12] & 0x0f) == PROXY_CMD_PROXY) {
 		if ((p[13] >> 4) > PROXY_AF_UNIX)
 			return proxy_fail(error_r, PROXY_ERROR_V2_BAD_FAMILY);
 		if ((p[13] & 0x0f) > PROXY_TRANSPORT_DGRAM)

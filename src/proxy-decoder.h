@@ -91,7 +91,10 @@ struct proxy_ssl {
 struct proxy_header {
 	/* 1 or 2 */
 	unsigned int version;
-	/* v1 UNKNOWN decodes as LOCAL: use the connection's own endpoints. */
+	/* v1 UNKNOWN decodes as LOCAL: use the connection's own endpoints.
+	   A v2 LOCAL whose block does not decode (unknown family, short
+	   address, bad TLVs) is still COMPLETE, with the block dropped: the
+	   spec wants LOCAL accepted. Only a CRC32C mismatch rejects it. */
 	enum proxy_command command;
 	enum proxy_family family;
 	enum proxy_transport transport;

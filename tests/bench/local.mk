@@ -1,1 +1,30 @@
-# tests/bench: filled in as the parts land
+# tests/bench: make bench runs every target listed in bench_runs, each a
+# benchmark that prints its figures; make check runs none of them. A new
+# benchmark adds its phony target with "bench_runs += ...".
+bench_runs = bench-decoder
+
+bench: $(bench_runs)
+.PHONY: bench $(bench_runs)
+
+# The decoder and CRC32C alone. Built with everything else, so that it
+# keeps compiling, and run only here.
+noinst_PROGRAMS += tests/bench/bench-decoder
+tests_bench_bench_decoder_SOURCES = tests/bench/bench-decoder.c
+tests_bench_bench_decoder_CPPFLAGS = \
+	-I$(top_srcdir)/src -I$(top_srcdir)/tests/unit
+tests_bench_bench_decoder_CFLAGS = $(PROXY_CFLAGS)
+tests_bench_bench_decoder_LDADD = \
+	tests/unit/libtestvectors.la src/libproxyproto.la
+
+bench-decoder: tests/bench/bench-decoder$(EXEEXT)
+	tests/bench/bench-decoder
+
+# End to end: the plugin against Dovecot's built-in parser and a plain
+# listener, with real Dovecots in a sandbox (root, like the integration
+# tests), reported as ratios.
+bench_runs += bench-e2e
+bench-e2e: all
+	HAPROXY_PLUGIN_DIR='$(abs_top_builddir)/src/.libs' \
+	HAPROXY_CONNECT='$(abs_top_builddir)/src/haproxy-connect' \
+		$(PYTHON3) -B $(top_srcdir)/tests/bench/bench-e2e.py
+EXTRA_DIST += tests/bench/bench-e2e.py

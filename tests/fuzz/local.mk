@@ -1,1 +1,43 @@
-# tests/fuzz: filled in as the parts land
+# tests/fuzz: a libFuzzer harness for the decoder. make check fuzzes for
+# FUZZ_SECONDS (20 by default) when configure found clang, and says it
+# skipped otherwise.
+TESTS += tests/fuzz/run-fuzzer.sh
+EXTRA_DIST += \
+	tests/fuzz/run-fuzzer.sh \
+	tests/fuzz/fuzz-decoder.c \
+	tests/fuzz/proxy.dict \
+	tests/fuzz/corpus
+
+# Built with clang straight from the decoder's sources, not from libtool's
+# gcc objects: libFuzzer, ASan and UBSan need every object instrumented.
+fuzz_decoder_sources = \
+	tests/fuzz/fuzz-decoder.c src/proxy-decoder.c src/crc32c.c
+fuzz_decoder_cflags = -g -O1 -Wall -W $(WERROR_CFLAGS) \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+
+if HAVE_CLANG
+tests/fuzz/run-fuzzer.log: tests/fuzz/fuzz-decoder
+tests/fuzz/fuzz-decoder: $(fuzz_decoder_sources) \
+		src/proxy-decoder.h src/proxy-protocol.h src/crc32c.h
+	@$(MKDIR_P) tests/fuzz
+	$(AM_V_CCLD)$(CLANG) $(fuzz_decoder_cflags) -I$(top_srcdir)/src \
+		-o $@ $(top_srcdir)/tests/fuzz/fuzz-decoder.c \
+		$(top_srcdir)/src/proxy-decoder.c $(top_srcdir)/src/crc32c.c
+CLEANFILES += tests/fuzz/fuzz-decoder
+endif
+
+# The seed corpus is the unit tests' catalogue of inputs, one file each.
+# make fuzz-corpus writes it again after the catalogue changes.
+noinst_PROGRAMS += tests/fuzz/make-corpus
+tests_fuzz_make_corpus_SOURCES = tests/fuzz/make-corpus.c
+tests_fuzz_make_corpus_CPPFLAGS = \
+	-I$(top_srcdir)/src -I$(top_srcdir)/tests/unit
+tests_fuzz_make_corpus_CFLAGS = $(PROXY_CFLAGS)
+tests_fuzz_make_corpus_LDADD = tests/unit/libtestvectors.la
+
+fuzz-corpus: tests/fuzz/make-corpus$(EXEEXT)
+	rm -rf $(top_srcdir)/tests/fuzz/corpus
+	$(MKDIR_P) $(top_srcdir)/tests/fuzz/corpus
+	tests/fuzz/make-corpus $(top_srcdir)/tests/fuzz/corpus
+
+.PHONY: fuzz-corpus

@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""End-to-end cost of a PROXY header, in one run: the same IMAP session
+(connect, header, greeting, LOGOUT) against a Dovecot with the plugin,
+a Dovecot with its built-in parser, and their plain listeners with no
+header.
+
+Both Dovecots keep one long-lived imap-login process (service_count = 0),
+so what differs is the header handling, not process creation. Modes take
+turns round after round so that drift in machine speed hits them alike.
+Prints medians and ratios; asserts nothing about speed."""
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..",
+                                "integration"))
+from sandbox import (PROXY_IP, Dovecot, Listener, Sandbox,  # noqa: E402
+                     connect, plugin_dir)
+
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "7"))
+SESSIONS = int(os.environ.get("BENCH_SESSIONS", "200"))
+LONG_LIVED = """
+service imap-login {
+  service_count = 0
+  process_min_avail = 1
+  process_limit = 1
+}
+"""
+
+HEADERS = {
+    "v1 TCP4": ["-1", "--src", "198.51.100.7:40000",
+                "--dst", "203.0.113.1:143"],
+    "v2 TCP4": ["-2", "--src", "198.51.100.7:40000",
+                "--dst", "203.0.113.1:143"],
+    "v2 TCP6 + TLVs": ["-2", "--src", "[2001:db8::7]:40000",
+                       "--dst", "[2001:db8::1]:143",
+                       "--authority", "mail.example.com",
+                       "--unique-id", "4F1C2A3B:9C1E_0A0B0C0D:01BB_6552F3A1_0000:1",
+                       "--ssl", "--ssl-version", "TLSv1.3",
+                       "--ssl-cipher", "TLS_AES_256_GCM_SHA384",
+                       "--client-cert", "--ssl-cn", "alice", "--crc32c"],
+}
+
+
+def header(args):
+    client = os.environ.get("HAPROXY_CONNECT", "src/haproxy-connect")
+    return subprocess.run([client, "--print-header"] + args, check=True,
+                          capture_output=True).stdout
+
+
+def session(endpoint, data):
+    """Microseconds from connect to the greeting, for one session."""
+    began = time.perf_counter()
+    with connect(endpoint, source=PROXY_IP) as sock:
+        if data:
+            sock.sendall(data)
+        reply = sock.recv(4096)
+        elapsed = time.perf_counter() - began
+        if not reply.startswith(b"* OK"):
+            raise RuntimeError(f"no greeting: {reply!r}")
+        sock.sendall(b"a LOGOUT\r\n")
+        while sock.recv(4096):
+            pass
+    return elapsed * 1e6
+
+
+def login_rss_kib(dovecot):
+    """Resident and peak memory of the imap-login process of dovecot."""
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if not f.read().startswith(b"dovecot/imap-login"):
+                    continue
+            if not os.readlink(f"/proc/{pid}/root").startswith(dovecot.dir):
+                continue
+            with open(f"/proc/{pid}/status") as f:
+                fields = dict(line.split(":", 1) for line in f)
+        except OSError:
+            continue
+        return (int(fields["VmRSS"].split()[0]),
+                int(fields["VmHWM"].split()[0]))
+    raise RuntimeError("imap-login process not found")
+
+
+def main():
+    plugins = plugin_dir()
+    if plugins is None:
+        sys.exit("bench-e2e: HAPROXY_PLUGIN_DIR does not hold the plugin")
+    headers = {name: header(args) for name, args in HEADERS.items()}
+
+    with Sandbox() as sb:
+        ours = Dovecot(sb, [Listener("imap", "proxy", haproxy=True),
+                            Listener("imap", "plain")],
+                       plugin_dir=plugins, extra_config=LONG_LIVED,
+                       name="plugin")
+        builtin = Dovecot(sb, [Listener("imap", "proxy", haproxy=True),
+                               Listener("imap", "plain")],
+                          extra_config=LONG_LIVED, name="builtin")
+        # The plain listener of the plugin's Dovecot shows what the plugin
+        # costs the listeners it does not own.
+        modes = {"direct": (builtin.listener("plain"), b""),
+                 "direct, plugin loaded": (ours.listener("plain"), b"")}
+        for name, data in headers.items():
+            modes[f"plugin   {name}"] = (ours.listener("proxy"), data)
+            modes[f"built-in {name}"] = (builtin.listener("proxy"), data)
+
+        with ours, builtin:
+            times = {mode: [] for mode in modes}
+            order = list(modes)
+            for _ in range(ROUNDS):
+                for mode in order:
+                    endpoint, data = modes[mode]
+                    times[mode] += [session(endpoint, data)
+                                    for _ in range(SESSIONS)]
+                # Whoever goes first meets a cold machine: rotate.
+                order = order[1:] + order[:1]
+            memory = {"plugin": login_rss_kib(ours),
+                      "built-in": login_rss_kib(builtin)}
+
+    median = {mode: statistics.median(t) for mode, t in times.items()}
+    direct = median["direct"]
+    print(f"connect -> greeting, median of {ROUNDS} x {SESSIONS} sessions "
+          "per mode (one long-lived imap-login each)")
+    print(f"  {'direct':28} {direct:8.1f} us")
+    loaded = median["direct, plugin loaded"]
+    print(f"  {'direct, plugin loaded':28} {loaded:8.1f} us   "
+          f"{'':17}x{loaded / direct:.3f} direct")
+    for name in headers:
+        ours_us = median[f"plugin   {name}"]
+        theirs_us = median[f"built-in {name}"]
+        print(f"  {'plugin   ' + name:28} {ours_us:8.1f} us   "
+              f"x{ours_us / theirs_us:.3f} built-in   "
+              f"x{ours_us / direct:.3f} direct")
+        print(f"  {'built-in ' + name:28} {theirs_us:8.1f} us   "
+              f"{'':17}x{theirs_us / direct:.3f} direct")
+    print(f"imap-login memory after {ROUNDS * SESSIONS * (len(headers) + 1)} "
+          "sessions each (RSS / peak, KiB):")
+    for name, (rss, hwm) in memory.items():
+        print(f"  {name:9} {rss:6d} / {hwm:6d}")
+    print(f"  plugin / built-in peak: x{memory['plugin'][1] / memory['built-in'][1]:.3f}")
+
+
+if __name__ == "__main__":
+    main()
