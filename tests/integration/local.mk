@@ -1,7 +1,13 @@
 # tests/integration: real Dovecot and HAProxy run in a sandbox on loopback
 # addresses (tests/integration/sandbox.py); each test_*.py prints TAP.
 
-integration_tests = tests/integration/test_harness.py
+integration_tests = \
+	tests/integration/test_login.py \
+	tests/integration/test_tls.py \
+	tests/integration/test_passthrough.py \
+	tests/integration/test_healthcheck.py \
+	tests/integration/test_cluster.py \
+	tests/integration/test_wiki_config.py
 
 TESTS += $(integration_tests)
 TEST_EXTENSIONS += .py

@@ -19,6 +19,7 @@ stopping it checks that none of its processes is left. Sandbox.close()
 stops whatever is still running and removes the directory.
 """
 
+import base64
 import imaplib
 import os
 import poplib
@@ -79,8 +80,9 @@ def plugin_dir():
     return None
 
 
-def _wait(predicate, timeout, interval=0.02):
-    """Polls predicate until it returns a true value or timeout passes."""
+def wait_until(predicate, timeout=TIMEOUT, interval=0.02):
+    """Polls predicate until it returns a true value or timeout passes;
+    returns its last value."""
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
@@ -278,7 +280,7 @@ def sandbox_processes(path, session=None):
 def _kill_leftovers(path, session=None):
     """Gives the processes of path/session a moment to exit, then kills the
     remaining ones by pid; returns those pids."""
-    if _wait(lambda: not sandbox_processes(path, session), TIMEOUT):
+    if wait_until(lambda: not sandbox_processes(path, session)):
         return []
     left = sandbox_processes(path, session)
     for pid in left:
@@ -317,8 +319,8 @@ class _Server:
                 self._argv(), stdin=subprocess.DEVNULL, stdout=log,
                 stderr=subprocess.STDOUT, cwd=self.dir, start_new_session=True)
         wanted = {(e.address, e.port) for e in self._endpoints()}
-        _wait(lambda: self._proc.poll() is not None or wanted <= _listening(),
-              TIMEOUT)
+        wait_until(lambda: self._proc.poll() is not None
+                   or wanted <= _listening())
         if self._proc.poll() is not None or not wanted <= _listening():
             self.stop()
             raise RuntimeError(
@@ -362,8 +364,8 @@ class _Server:
         offset since, waiting up to timeout; AssertionError with the log if
         there is none."""
         regex = re.compile(pattern, re.MULTILINE)
-        match = _wait(lambda: regex.search(self.log_text(since)), timeout,
-                      interval=0.05)
+        match = wait_until(lambda: regex.search(self.log_text(since)),
+                           timeout, interval=0.05)
         if not match:
             raise AssertionError(f"no /{pattern}/ in {self.log_path}:\n"
                                  + self.log_text(since)[-3000:])
@@ -383,12 +385,15 @@ class Dovecot(_Server):
     the password is PASSWORD unless a "password" field says otherwise.
     plugin_dir None leaves haproxy = yes listeners to Dovecot's built-in
     parser; a path loads PATH/lib20_haproxy_plugin.so in every login process.
-    extra_config is appended verbatim, so it can override anything above it.
+    extra_config is appended verbatim, so it can override anything above it,
+    even define listeners of its own: endpoints then names them, so that
+    start() waits for them too.
     """
 
     def __init__(self, sandbox, listeners, users=None, plugin_dir=None,
                  haproxy_trusted_networks=PROXY_IP + "/32",
-                 haproxy_timeout=None, extra_config="", name="dovecot"):
+                 haproxy_timeout=None, extra_config="", name="dovecot",
+                 endpoints=()):
         super().__init__(sandbox, name)
         for listener in listeners:
             if listener.protocol not in LOGIN_SERVICES:
@@ -401,6 +406,7 @@ class Dovecot(_Server):
         self.haproxy_trusted_networks = haproxy_trusted_networks
         self.haproxy_timeout = haproxy_timeout
         self.extra_config = extra_config
+        self.extra_endpoints = list(endpoints)
         self.config_path = os.path.join(self.dir, "dovecot.conf")
         # A submission process connects to its relay as soon as the login
         # hands the client over: give it one that accepts everything.
@@ -411,6 +417,14 @@ class Dovecot(_Server):
 
     def listener(self, name):
         return next(l for l in self.listeners if l.name == name)
+
+    def wait_for_login(self, user, since=0, service=r"[\w-]+"):
+        """The fields (log_fields) of the first "Login: user=<user>" line
+        after offset since, of the login service named by regex service,
+        waiting for it as wait_for_log does."""
+        return log_fields(self.wait_for_log(
+            rf"^.* {service}: Info: Login: user=<{re.escape(user)}>.*",
+            since=since).group(0))
 
     def start(self):
         if self.smtp_sink:
@@ -428,7 +442,7 @@ class Dovecot(_Server):
         return ["dovecot", "-F", "-c", self.config_path]
 
     def _endpoints(self):
-        return self.listeners
+        return self.listeners + self.extra_endpoints
 
     def _write_config(self):
         home = os.path.join(self.dir, "home")
@@ -504,6 +518,13 @@ mail_location = maildir:~/Maildir
             f.write(text + self.extra_config + "\n")
 
 
+def log_fields(line):
+    """The elements of a login log line (LOG_FORMAT_ELEMENTS) as a dict:
+    "user=<near>, rip=127.0.0.7, ..." gives {"user": "near", "rip": ...}."""
+    return {key: bracketed or plain for key, bracketed, plain in
+            re.findall(r"\b(\w+)=(?:<([^>]*)>|([^,]*))", line)}
+
+
 class SmtpSink:
     """A loopback SMTP server in a thread that accepts every message into
     .messages (the raw DATA, Received: header first)."""
@@ -567,6 +588,7 @@ class HAProxy(_Server):
         super().__init__(sandbox, name)
         self.extra_config = extra_config
         self.config_path = os.path.join(self.dir, "haproxy.cfg")
+        self.stats_socket = os.path.join(self.dir, "stats.sock")
         self._frontends = []   # their Endpoints
         self._sections = []    # each a list of lines
 
@@ -597,6 +619,22 @@ class HAProxy(_Server):
                               + [f"    default_backend {backend}"])
         return endpoint
 
+    def stats(self, proxy, server):
+        """The row of "show stat" on the stats socket for proxy/server (a
+        server name, FRONTEND or BACKEND), keyed by the CSV header's names:
+        status, check_status, chkfail, ..."""
+        with socket.socket(socket.AF_UNIX) as sock:
+            sock.settimeout(TIMEOUT)
+            sock.connect(self.stats_socket)
+            sock.sendall(b"show stat\n")
+            header, *rows = recv_all(sock).decode().strip().splitlines()
+        names = header.lstrip("# ").split(",")
+        for row in rows:
+            stat = dict(zip(names, row.split(",")))
+            if (stat["pxname"], stat["svname"]) == (proxy, server):
+                return stat
+        raise KeyError(f"no {proxy}/{server} in show stat")
+
     def _argv(self):
         return ["haproxy", "-db", "-f", self.config_path]
 
@@ -609,6 +647,7 @@ class HAProxy(_Server):
 global
     log stderr format raw local0 info
     maxconn 256
+    stats socket {stats_socket} mode 600 level admin
 
 defaults
     mode tcp
@@ -619,7 +658,7 @@ defaults
     timeout client 10s
     timeout server 10s
     timeout check 2s
-""".format(proxy_ip=PROXY_IP)
+""".format(proxy_ip=PROXY_IP, stats_socket=self.stats_socket)
         for section in self._sections:
             text += "\n" + "\n".join(section) + "\n"
         with open(self.config_path, "w") as f:
@@ -661,14 +700,20 @@ class IMAP(imaplib.IMAP4):
 
 
 class IMAPS(imaplib.IMAP4_SSL):
-    def __init__(self, endpoint, context, source=CLIENT_IP, timeout=TIMEOUT):
+    """server_hostname, if given, is sent as TLS SNI and checked against the
+    server certificate (by default the endpoint's address: no SNI)."""
+
+    def __init__(self, endpoint, context, source=CLIENT_IP, timeout=TIMEOUT,
+                 server_hostname=None):
         self.source = source
+        self.server_hostname = server_hostname or endpoint.address
         super().__init__(endpoint.address, endpoint.port,
                          ssl_context=context, timeout=timeout)
 
     def _create_socket(self, timeout):
         sock = connect(Endpoint(self.host, self.port), self.source, timeout)
-        return self.ssl_context.wrap_socket(sock, server_hostname=self.host)
+        return self.ssl_context.wrap_socket(
+            sock, server_hostname=self.server_hostname)
 
 
 class POP3(poplib.POP3):
@@ -701,3 +746,61 @@ class SMTPS(smtplib.SMTP_SSL):
     def __init__(self, endpoint, context, source=CLIENT_IP, timeout=TIMEOUT):
         super().__init__(endpoint.address, endpoint.port, timeout=timeout,
                          source_address=(source, 0), context=context)
+
+
+class ManageSieve:
+    """A small ManageSieve client (RFC 5804) for logins, shaped like
+    imaplib's: login() raises ManageSieve.error when refused."""
+
+    class error(Exception):
+        pass
+
+    def __init__(self, endpoint, source=CLIENT_IP, timeout=TIMEOUT):
+        self.sock = connect(endpoint, source, timeout)
+        self._lines = self.sock.makefile("rb")
+        self.greeting = self._response()
+
+    def _response(self):
+        """Reads up to the line with the result, OK, NO or BYE (the other
+        lines are quoted capabilities); returns it."""
+        while True:
+            line = self._lines.readline()
+            if not line:
+                raise EOFError("ManageSieve server closed the connection")
+            if line.startswith((b"OK", b"NO", b"BYE")):
+                return line.decode().rstrip("\r\n")
+
+    def command(self, line):
+        self.sock.sendall(line.encode() + b"\r\n")
+        return self._response()
+
+    def _expect_ok(self, response):
+        if not response.startswith("OK"):
+            raise self.error(response)
+        return response
+
+    def starttls(self, context):
+        self._expect_ok(self.command("STARTTLS"))
+        self._lines.close()
+        self.sock = context.wrap_socket(
+            self.sock, server_hostname=self.sock.getpeername()[0])
+        self._lines = self.sock.makefile("rb")
+        return self._expect_ok(self._response())  # the capabilities again
+
+    def login(self, user, password):
+        token = base64.b64encode(f"\0{user}\0{password}".encode()).decode()
+        return self._expect_ok(self.command(f'AUTHENTICATE "PLAIN" "{token}"'))
+
+    def close(self):
+        try:
+            self.command("LOGOUT")
+        except (OSError, EOFError):
+            pass
+        self._lines.close()
+        self.sock.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

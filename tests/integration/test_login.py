@@ -1,0 +1,234 @@
+#!/usr/bin/env python3
+"""Logins through a real HAProxy to the plugin, PROXY v1 and v2, for every
+login service; and a plain listener next to the haproxy ones, untouched.
+
+Clients connect from CLIENT_IP through HAProxy (PROXY_IP) to Dovecot
+(DOVECOT_IP). The user "near" may only log in from the client's address and
+"far" only from the proxy's, so a login proves which address auth saw.
+"""
+
+import imaplib
+import poplib
+import re
+import smtplib
+
+from sandbox import (CLIENT_IP, LOGIN_SERVICES, PASSWORD, PROXY_IP, Dovecot,
+                     HAProxy, IMAP, Listener, ManageSieve, POP3, POP3S, SMTP,
+                     Sandbox, connect, plugin_dir, recv_all,
+                     unmet_requirements)
+from tap import Tap
+
+USERS = {
+    "near": {"allow_nets": CLIENT_IP + "/32"},
+    "far": {"allow_nets": PROXY_IP + "/32"},
+}
+# The plugin's accepted headers are logged at debug level.
+CONFIG = "log_debug = category=haproxy\n"
+VERSIONS = {"v1": "send-proxy", "v2": "send-proxy-v2"}
+
+
+# One login per protocol: STARTTLS (HAProxy sends no SSL TLV here, so the
+# connection is not secured), then a plaintext login. Each returns whether
+# the login was accepted and the client's own port.
+
+def login_imap(front, context, user):
+    with IMAP(front) as imap:
+        imap.starttls(context)
+        try:
+            imap.login(user, PASSWORD)
+        except imaplib.IMAP4.error:
+            return False, imap.sock.getsockname()[1]
+        return True, imap.sock.getsockname()[1]
+
+
+def login_pop3(front, context, user):
+    pop3 = POP3(front)
+    port = pop3.sock.getsockname()[1]
+    try:
+        pop3.stls(context)
+        pop3.user(user)
+        pop3.pass_(PASSWORD)
+    except poplib.error_proto:
+        return False, port
+    finally:
+        pop3.quit()
+    return True, port
+
+
+def login_submission(front, context, user):
+    with SMTP(front) as smtp:
+        smtp.starttls(context=context)
+        try:
+            smtp.login(user, PASSWORD)
+        except smtplib.SMTPAuthenticationError:
+            return False, smtp.sock.getsockname()[1]
+        # The relayed message shows what the submission process was told.
+        smtp.sendmail(f"{user}@example.com", ["bob@example.com"],
+                      "Subject: test\r\n\r\nhello\r\n")
+        return True, smtp.sock.getsockname()[1]
+
+
+def login_sieve(front, context, user):
+    with ManageSieve(front) as sieve:
+        sieve.starttls(context)
+        try:
+            sieve.login(user, PASSWORD)
+        except ManageSieve.error:
+            return False, sieve.sock.getsockname()[1]
+        return True, sieve.sock.getsockname()[1]
+
+
+LOGINS = {"imap": login_imap, "pop3": login_pop3,
+          "submission": login_submission, "sieve": login_sieve}
+
+
+def assert_fields(fields, **expected):
+    got = {key: fields.get(key) for key in expected}
+    expected = {key: str(value) for key, value in expected.items()}
+    assert got == expected, f"login line has {got}, expected {expected}"
+
+
+def imap_transcript(endpoint):
+    """A scripted session on a raw socket: the greeting, then each
+    command's response up to its tagged line."""
+    with connect(endpoint) as sock:
+        lines = sock.makefile("rb")
+        transcript = lines.readline()
+        for tag, command in ((b"a", b"CAPABILITY"),
+                             (b"b", b"LOGIN near wrong"), (b"c", b"LOGOUT")):
+            sock.sendall(tag + b" " + command + b"\r\n")
+            while True:
+                line = lines.readline()
+                transcript += line
+                if not line or line.startswith(tag + b" "):
+                    break
+        return transcript + recv_all(sock)
+
+
+def session_log(dovecot, endpoint):
+    """The transcript of a session on endpoint and the imap-login lines it
+    logged, with ports and session IDs blanked."""
+    mark = dovecot.log_mark()
+    transcript = imap_transcript(endpoint)
+    dovecot.wait_for_log(r"imap-login: Info: Disconnected", since=mark)
+    lines = re.findall(r" (imap-login: .*)", dovecot.log_text(mark))
+    return transcript, [re.sub(r"\b(\w*port|session)=[^,]*", r"\1=*", line)
+                        for line in lines]
+
+
+with Tap() as t:
+    reason = unmet_requirements() or (
+        None if plugin_dir() else "HAPROXY_PLUGIN_DIR names no built plugin")
+    if reason:
+        t.skip_all(reason)
+    with Sandbox() as sb:
+        context = sb.certs.context()
+        listeners = [Listener(p, p + "-proxy", haproxy=True)
+                     for p in LOGIN_SERVICES]
+        dc = Dovecot(sb, listeners + [Listener("imap", "imap")], USERS,
+                     plugin_dir(), extra_config=CONFIG)
+        # The same listeners without the plugin: the reference for the
+        # plain listener.
+        builtin = Dovecot(sb, [Listener("imap", "imap-proxy", haproxy=True),
+                               Listener("imap", "imap")], USERS,
+                          extra_config=CONFIG, name="builtin")
+        hap = HAProxy(sb)
+        fronts = {}
+        for protocol in LOGIN_SERVICES:
+            for version, option in VERSIONS.items():
+                name = f"{protocol}-{version}"
+                hap.backend(name, [(dc.listener(protocol + "-proxy"), option)])
+                fronts[protocol, version] = hap.frontend(name, name)
+        # TLS ends at HAProxy; the SSL TLV tells Dovecot the client used it.
+        hap.backend("pop3-ssl", [(dc.listener("pop3-proxy"),
+                                  "send-proxy-v2-ssl")])
+        pop3s = hap.frontend("pop3s", "pop3-ssl", tls=True)
+
+        with dc, builtin, hap:
+            if "sieve" not in LOGIN_SERVICES:
+                t.skip("ManageSieve logins", "managesieve-login not installed")
+            for (protocol, version), front in fronts.items():
+                service = LOGIN_SERVICES[protocol][0]
+                name = f"{protocol} {version}"
+                mark = dc.log_mark()
+                with t.check(f"{name}: near logs in through HAProxy; the "
+                             "login line shows the client, HAProxy's "
+                             "frontend and the proxy as real_rip"):
+                    accepted, port = LOGINS[protocol](front, context, "near")
+                    assert accepted, "login refused"
+                    assert_fields(dc.wait_for_login("near", mark, service),
+                                  rip=CLIENT_IP, rport=port, lip=PROXY_IP,
+                                  lport=front.port, real_rip=PROXY_IP)
+                with t.check(f"{name}: the plugin read the header"):
+                    dc.wait_for_log(
+                        rf"{service}: Debug: haproxy: PROXY {version}: client "
+                        rf"{CLIENT_IP}:{port}, server {PROXY_IP}:{front.port} "
+                        rf"\(rip={PROXY_IP}, ", since=mark)
+                with t.check(f"{name}: far, allowed only from the proxy, is "
+                             "refused: auth saw the client's address"):
+                    mark = dc.log_mark()
+                    accepted, _ = LOGINS[protocol](front, context, "far")
+                    assert not accepted, "far logged in through the proxy"
+                    dc.wait_for_log(rf"passwd-file\(far,{CLIENT_IP},.*\): "
+                                    r"allow_nets check failed", since=mark)
+                if protocol == "submission":
+                    received = (dc.smtp_sink.messages or [b""])[-1]
+                    received = received.split(b"\r\n")[0]
+                    t.ok(f"([{CLIENT_IP}])".encode() in received,
+                         f"{name}: the relayed message's Received: header "
+                         "names the client", received)
+
+            with t.check("without the SSL TLV, plaintext login is refused"):
+                mark = dc.log_mark()
+                with IMAP(fronts["imap", "v2"]) as imap:
+                    try:
+                        imap.login("near", PASSWORD)
+                    except imaplib.IMAP4.error as e:
+                        assert "PRIVACYREQUIRED" in str(e), e
+                    else:
+                        raise AssertionError("plaintext login succeeded")
+                dc.wait_for_log(r"imap-login: Info: Login failed: "
+                                r"Plaintext authentication disabled: "
+                                rf".* rip={CLIENT_IP},", since=mark)
+
+            with t.check("with the SSL TLV (send-proxy-v2-ssl), POP3 USER/"
+                         "PASS is allowed and the login is secured"):
+                mark = dc.log_mark()
+                pop3 = POP3S(pop3s, context)
+                try:
+                    pop3.user("near")
+                    pop3.pass_(PASSWORD)
+                    port = pop3.sock.getsockname()[1]
+                finally:
+                    pop3.quit()
+                assert_fields(dc.wait_for_login("near", mark, "pop3-login"),
+                              rip=CLIENT_IP, rport=port, real_rip=PROXY_IP,
+                              secured="secured")
+
+            with t.check("hand-written PROXY v1 header from PROXY_IP"):
+                mark = dc.log_mark()
+                with connect(dc.listener("imap-proxy"), PROXY_IP) as sock:
+                    sock.sendall(b"PROXY TCP4 127.0.0.9 127.0.0.1 4242 143\r\n"
+                                 b"a LOGOUT\r\n")
+                    reply = recv_all(sock)
+                assert reply.startswith(b"* OK ") and b"\r\na OK " in reply, \
+                    reply
+                dc.wait_for_log(r"imap-login: Info: Disconnected.* "
+                                r"rip=127\.0\.0\.9, rport=4242, "
+                                r"lip=127\.0\.0\.1, lport=143,", since=mark)
+
+            with t.check("direct login on the plain listener next to them"):
+                mark = dc.log_mark()
+                accepted, port = login_imap(dc.listener("imap"), context,
+                                            "near")
+                assert accepted, "login refused"
+                assert_fields(dc.wait_for_login("near", mark, "imap-login"),
+                              rip=CLIENT_IP, rport=port, real_rip=CLIENT_IP,
+                              listener="imap")
+
+            plugin = session_log(dc, dc.listener("imap"))
+            reference = session_log(builtin, builtin.listener("imap"))
+            t.eq(plugin[0], reference[0], "plain listener: the session's "
+                 "bytes are the same with the plugin and without it")
+            t.eq(plugin[1], reference[1], "plain listener: so are its log "
+                 "lines (ports and session IDs blanked)")
