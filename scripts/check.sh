@@ -9,6 +9,10 @@ scripts/build.sh
 
 status=0
 make check || status=$?
+# The release tarball builds, installs, uninstalls and passes the unit tests
+# on its own; the integration tests just ran here.
+make distcheck TESTS='$(decoder_unit_tests) tests/unit/test-encoder' ||
+	status=$?
 
 # Count TAP results over all test logs; skips are reported apart.
 passed=0 failed=0 skipped=0
