@@ -7,17 +7,23 @@ integration_tests = \
 	tests/integration/test_passthrough.py \
 	tests/integration/test_healthcheck.py \
 	tests/integration/test_cluster.py \
-	tests/integration/test_wiki_config.py
+	tests/integration/test_wiki_config.py \
+	tests/integration/test_hostile.py \
+	tests/integration/test_lifetime.py \
+	tests/integration/test_events.py \
+	tests/integration/test_config.py
 
 TESTS += $(integration_tests)
 TEST_EXTENSIONS += .py
 PY_LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
 # -B: importing sandbox.py must not leave __pycache__ in the source tree.
-# Tests that load the plugin take the one just built, not an installed one.
+# Tests take the plugin and haproxy-connect just built, not installed ones.
 PY_LOG_COMPILER = env HAPROXY_PLUGIN_DIR='$(abs_top_builddir)/src/.libs' \
+	HAPROXY_CONNECT='$(abs_top_builddir)/src/haproxy-connect' \
 	$(PYTHON3) -B
 
 EXTRA_DIST += \
 	tests/integration/sandbox.py \
 	tests/integration/tap.py \
+	tests/integration/headers.py \
 	$(integration_tests)

@@ -1,0 +1,131 @@
+#!/usr/bin/env python3
+"""Helpers for the tests that send PROXY headers by hand.
+
+The headers themselves come from the project's client, haproxy-connect
+--print-header (make check names it in HAPROXY_CONNECT); a test only cuts,
+delays or corrupts its bytes. The rest looks at the server side: what the
+kernel still holds unread for Dovecot, which login processes run, and the
+events a log exporter wrote.
+"""
+
+import json
+import os
+import select
+import socket
+import subprocess
+import time
+
+from sandbox import PROXY_IP, TIMEOUT, connect, sandbox_processes
+
+
+def client_path():
+    """haproxy-connect named by HAPROXY_CONNECT, or None."""
+    path = os.environ.get("HAPROXY_CONNECT")
+    return path if path and os.access(path, os.X_OK) else None
+
+
+def header(*options):
+    """The bytes of haproxy-connect --print-header OPTIONS."""
+    return subprocess.run([client_path(), "--print-header", *options],
+                          check=True, capture_output=True,
+                          timeout=TIMEOUT).stdout
+
+
+def run_client(endpoint, *options, data=b"", source=PROXY_IP):
+    """haproxy-connect OPTIONS from source to endpoint with data as its
+    input; the finished process, output in .stdout."""
+    return subprocess.run(
+        [client_path(), "--bind", source, "--timeout", str(TIMEOUT),
+         *options, endpoint.address, str(endpoint.port)],
+        input=data, capture_output=True, timeout=2 * TIMEOUT)
+
+
+def converse(endpoint, *options, ready, command, source=PROXY_IP):
+    """haproxy-connect OPTIONS from source to endpoint, given command as
+    input once its output holds ready (the greeting): input that ends at
+    once makes it close its sending side, and a login process that is
+    still waiting for auth then drops the command. Returns the exit status
+    and the whole output."""
+    proc = subprocess.Popen(
+        [client_path(), "--bind", source, "--timeout", str(TIMEOUT),
+         *options, endpoint.address, str(endpoint.port)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL)
+    output = b""
+    deadline = time.monotonic() + TIMEOUT
+    try:
+        while ready not in output and select.select(
+                [proc.stdout], [], [], max(0, deadline - time.monotonic()))[0]:
+            chunk = os.read(proc.stdout.fileno(), 4096)
+            if not chunk:
+                break
+            output += chunk
+        proc.stdin.write(command)
+        rest = proc.communicate(timeout=TIMEOUT)[0]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return proc.returncode, output + rest
+
+
+def proxy_connect(endpoint, source=PROXY_IP):
+    """A raw socket from the trusted proxy address; TCP_NODELAY makes each
+    send() a segment of its own."""
+    sock = connect(endpoint, source)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
+def _hex_endpoint(address, port):
+    """An IPv4 address and port as /proc/net/tcp prints them."""
+    return "%08X:%04X" % (int.from_bytes(socket.inet_aton(address),
+                                         "little"), port)
+
+
+def unread_bytes(endpoint, socks):
+    """For each client socket connected to endpoint, the bytes the server
+    side has not read yet (its receive queue), or None if the kernel shows
+    no such connection. 0 means Dovecot has consumed all we sent."""
+    server = _hex_endpoint(endpoint.address, endpoint.port)
+    queues = {}
+    with open("/proc/net/tcp") as f:
+        next(f)
+        for line in f:
+            fields = line.split()
+            if fields[1] == server and fields[3] == "01":  # ESTABLISHED
+                queues[fields[2]] = int(fields[4].split(":")[1], 16)
+    return [queues.get(_hex_endpoint(*s.getsockname())) for s in socks]
+
+
+def login_pids(dovecot, service="imap-login"):
+    """Pids of the login processes of this Dovecot."""
+    pids = []
+    for pid in sandbox_processes(dovecot.dir, dovecot.pid):
+        try:
+            with open(f"/proc/{pid}/comm") as f:
+                if f.read().strip() == service:
+                    pids.append(pid)
+        except OSError:  # exited meanwhile
+            pass
+    return sorted(pids)
+
+
+# An event_exporter with transport = log and format = json writes each
+# event as one line of the stats process. The test's Dovecot needs:
+JSON_LOG_EXPORTER = """
+event_exporter json_log {
+  transport = log
+  format = json
+  format_args = time-rfc3339
+}
+"""
+
+
+def exported_event(dovecot, name, pattern=".*", since=0):
+    """The first event called name exported to the log after offset
+    since whose JSON matches regex pattern, waiting for it; as a dict."""
+    match = dovecot.wait_for_log(
+        r'^.* stats: Info: (\{"event":"%s",%s\})$' % (name, pattern),
+        since=since)
+    return json.loads(match.group(1))

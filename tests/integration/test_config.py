@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""Configuration: haproxy_trusted_networks as the plugin reads it, and the
+shipped example conf.d/30-haproxy.conf.
+
+- An invalid entry stops the login process at start with one fatal
+  configuration error naming the entry; the master keeps running.
+- An empty list trusts nobody, and the warning says why.
+- The example passes doveconf, and included into a sandbox configuration
+  (only the trusted networks and the ports changed) it serves headers on
+  its four listeners and counts them with its metric.
+"""
+
+import csv
+import io
+import os
+import re
+import subprocess
+
+from headers import client_path, converse, run_client
+from sandbox import (CLIENT_IP, PROXY_IP, TIMEOUT, Dovecot, Listener,
+                     Sandbox, plugin_dir, unmet_requirements, wait_until)
+from tap import Tap
+
+EXAMPLE = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                       os.pardir, os.pardir, "conf.d", "30-haproxy.conf")
+# The master starts a login process at once instead of on a connection.
+LOGIN_AT_START = """
+service imap-login {
+  process_min_avail = 1
+}
+"""
+
+
+def alive(pid):
+    """Whether process pid runs (an exited child stays as a zombie)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def invalid_entry(t, sb, name, networks, entry):
+    dc = Dovecot(sb, [Listener("imap", "imap-proxy", haproxy=True)],
+                 plugin_dir=plugin_dir(), haproxy_trusted_networks=networks,
+                 extra_config=LOGIN_AT_START, name=name)
+    with dc:
+        with t.check(f"haproxy_trusted_networks = {networks}: the login "
+                     f"process stops with one fatal error naming '{entry}'"):
+            dc.wait_for_log(r"master: Error: service\(imap-login\): command "
+                            r"startup failed")
+            fatal = re.findall(r"\S+: Fatal: .*", dc.log_text())
+            assert fatal == ["imap-login: Fatal: haproxy_trusted_networks: "
+                             f"Invalid network '{entry}'"], fatal
+        t.ok(alive(dc.pid), f"with {entry} Dovecot itself keeps running")
+
+
+def empty_list(t, sb):
+    dc = Dovecot(sb, [Listener("imap", "imap-proxy", haproxy=True)],
+                 plugin_dir=plugin_dir(), haproxy_trusted_networks="",
+                 name="dovecot-empty")
+    listener = dc.listener("imap-proxy")
+    with dc:
+        for source in (PROXY_IP, CLIENT_IP):
+            with t.check(f"empty haproxy_trusted_networks: {source} is "
+                         "turned away with a warning that says so"):
+                mark = dc.log_mark()
+                run = run_client(listener, "-1", data=b"a LOGOUT\r\n",
+                                 source=source)
+                assert (run.returncode, run.stdout) == (3, b""), run
+                dc.wait_for_log(r"imap-login: Warning: haproxy: Peer not "
+                                r"trusted: haproxy_trusted_networks is empty "
+                                rf"\(rip={source}, ", since=mark)
+
+
+def example(t, sb):
+    with t.check("doveconf accepts the example conf.d/30-haproxy.conf"):
+        run = subprocess.run(["doveconf", "-c", EXAMPLE, "-n"],
+                             capture_output=True, text=True, timeout=TIMEOUT)
+        assert run.returncode == 0 and run.stderr == "", run.stderr
+
+    # The example's listeners, on free ports of DOVECOT_IP; login_plugins
+    # is left to the example ("$login_plugins haproxy").
+    listeners = [Listener("imap", "imap_haproxy", haproxy=True),
+                 Listener("imap", "imaps_haproxy", haproxy=True, ssl=True),
+                 Listener("pop3", "pop3_haproxy", haproxy=True),
+                 Listener("submission", "submission_haproxy", haproxy=True)]
+    dc = Dovecot(sb, listeners, name="dovecot-example")
+    ports = "".join(
+        f"service {l.protocol}-login {{\n  inet_listener {l.name} {{\n"
+        f"    port = {l.port}\n  }}\n}}\n" for l in listeners)
+    dc.extra_config = (f"login_plugin_dir = {plugin_dir()}\n"
+                       f"!include {os.path.abspath(EXAMPLE)}\n"
+                       f"haproxy_trusted_networks = {PROXY_IP}/32\n" + ports)
+
+    with t.check("Dovecot starts with the example included"):
+        dc.start()
+    with t.check("each of the example's listeners takes a header and "
+                 "answers"):
+        imap = (b"] Dovecot", b"a LOGOUT\r\n", b"\r\na OK ")
+        sessions = [(listeners[0], [], imap),
+                    (listeners[1], ["--tls", "--ca", sb.certs.ca], imap),
+                    (listeners[2], [], (b"+OK ", b"QUIT\r\n", b"\r\n+OK ")),
+                    (listeners[3], [], (b"220 ", b"QUIT\r\n", b"\r\n221 "))]
+        for listener, options, (ready, command, answer) in sessions:
+            status, output = converse(listener, *options, ready=ready,
+                                      command=command)
+            assert status == 0 and answer in output, (listener.name, output)
+    with t.check("the example's metric counts them"):
+        def accepted():
+            dump = subprocess.run(
+                ["doveadm", "-c", dc.config_path, "stats", "dump"],
+                check=True, capture_output=True, text=True, timeout=TIMEOUT)
+            return {row["metric_name"]: row["count"] for row in csv.DictReader(
+                io.StringIO(dump.stdout), delimiter="\t")
+            }.get("haproxy_headers_accepted")
+        # Events reach the stats process a moment after the fact.
+        assert wait_until(lambda: accepted() == "4"), \
+            f"haproxy_headers_accepted: {accepted()}"
+
+
+def main(t):
+    with Sandbox() as sb:
+        invalid_entry(t, sb, "dovecot-cidr", f"{PROXY_IP}/32, 10.0.0.0/33",
+                      "10.0.0.0/33")
+        invalid_entry(t, sb, "dovecot-word", "nonsense", "nonsense")
+        empty_list(t, sb)
+        example(t, sb)
+
+
+with Tap() as t:
+    reason = unmet_requirements()
+    if reason:
+        t.skip_all(reason)
+    if plugin_dir() is None or client_path() is None:
+        t.skip_all("set HAPROXY_PLUGIN_DIR and HAPROXY_CONNECT (make check)")
+    main(t)

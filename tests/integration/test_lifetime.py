@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""The strings a login client keeps from the header live as long as it.
+
+login-common keeps conn->proxy.hostname (the local name) and
+conn->proxy.cert_common_name (the certificate user name) without copying
+them, and Dovecot's own parser frees both before the client is done: on a
+long-lived login process auth then sees garbage. Here one login process
+(service_count = 0) serves a few hundred logins, several at a time, each
+with its own AUTHORITY hostN.example.test and verified certificate CN
+userN. With auth_ssl_username_from_cert the CN decides who logs in: the
+client sends another name with userN's password, so a wrong or stale CN
+fails the login or shows in its log line, as does a stale local name.
+"""
+
+import re
+from concurrent.futures import ThreadPoolExecutor
+
+from headers import client_path, header, proxy_connect
+from sandbox import (LOG_FORMAT_ELEMENTS, Dovecot, Listener, Sandbox,
+                     plugin_dir, recv_all, unmet_requirements, wait_until)
+from tap import Tap
+
+COUNT = 300
+WORKERS = 8
+EXTRA_CONFIG = f"""
+service imap-login {{
+  service_count = 0
+}}
+auth_ssl_username_from_cert = yes
+login_log_format_elements = {LOG_FORMAT_ELEMENTS} pid=%{{pid}}
+log_debug = category=haproxy
+"""
+LOGIN_LINE = re.compile(r"imap-login: Info: Login: user=<([^>]*)>, .* "
+                        r"local_name=([^,]*), .* pid=(\d+)$", re.M)
+
+
+def login(listener, n, cn, verify="0", name="someone"):
+    """Logs in as name with userN's password behind a header that carries
+    hostN.example.test and a client certificate with CN cn and this verify
+    result; True if the login succeeded and the session worked."""
+    data = header("--src", f"127.0.0.9:{10000 + n}", "--dst", "127.0.0.3:143",
+                  "--authority", f"host{n}.example.test", "--ssl",
+                  "--client-cert", "--ssl-verify", verify, "--ssl-cn", cn)
+    with proxy_connect(listener) as sock:
+        sock.sendall(data + f"a LOGIN {name} pw-{n}\r\nb LOGOUT\r\n".encode())
+        reply = recv_all(sock)
+    return b"\r\na OK " in reply and b"\r\nb OK " in reply
+
+
+def main(t):
+    with Sandbox() as sb:
+        users = {f"user{n}": {"password": f"pw-{n}"} for n in range(COUNT)}
+        dc = Dovecot(sb, [Listener("imap", "imap-proxy", haproxy=True)],
+                     users=users, plugin_dir=plugin_dir(),
+                     extra_config=EXTRA_CONFIG)
+        listener = dc.listener("imap-proxy")
+        with dc:
+            with ThreadPoolExecutor(WORKERS) as pool:
+                results = list(pool.map(
+                    lambda n: login(listener, n, f"user{n}"), range(COUNT)))
+            t.eq([n for n, ok in enumerate(results) if not ok], [],
+                 f"{COUNT} logins, {WORKERS} at a time, with a verified "
+                 "certificate CN and the CN's password all succeed")
+
+            def login_lines():
+                found = LOGIN_LINE.findall(dc.log_text())
+                return found if len(found) >= COUNT else None
+            # A login's line may be written just after its session ended.
+            lines = wait_until(login_lines) or []
+            t.eq(sorted(user for user, _, _ in lines), sorted(users),
+                 f"{COUNT} login lines, one for each user")
+            t.eq([line for line in lines
+                  if line[1] != line[0].replace("user", "host") +
+                  ".example.test"], [],
+                 "every login line shows its own local name beside the user "
+                 "of its own CN")
+            t.eq(len({pid for _, _, pid in lines}), 1,
+                 "one login process served them all")
+
+            mark = dc.log_mark()
+            t.ok(login(listener, 2, "user1", verify="21", name="user2"),
+                 "unverified certificate (verify 21): its CN is not the user "
+                 "name, the login name is")
+            with t.check("the login line shows the login name, and a debug "
+                         "line says why the CN was dropped"):
+                dc.wait_for_log(r"Login: user=<user2>, .* "
+                                r"local_name=host2\.example\.test,",
+                                since=mark)
+                dc.wait_for_log(r"Debug: haproxy: Ignoring certificate CN "
+                                r"'user1': verify failed \(21\)", since=mark)
+
+
+with Tap() as t:
+    reason = unmet_requirements()
+    if reason:
+        t.skip_all(reason)
+    if plugin_dir() is None or client_path() is None:
+        t.skip_all("set HAPROXY_PLUGIN_DIR and HAPROXY_CONNECT (make check)")
+    main(t)
