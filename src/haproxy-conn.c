@@ -120,10 +120,15 @@ static void haproxy_conn_fail_eof(struct haproxy_conn *hc)
 static bool
 haproxy_conn_consume(struct haproxy_conn *hc, void *dest, size_t size)
 {
-	if (haproxy_recv(hc->conn.fd, dest, size, 0) == (ssize_t)size)
+	ssize_t ret = haproxy_recv(hc->conn.fd, dest, size, 0);
+
+	if (ret == (ssize_t)size)
 		return TRUE;
 	haproxy_conn_fail(hc, LOG_TYPE_ERROR, "rejected", "recv_failed",
-		t_strdup_printf("recv() of %zu peeked bytes failed: %m", size));
+		ret < 0 ? t_strdup_printf("recv() of %zu peeked bytes failed: %m",
+					  size) :
+		t_strdup_printf("recv() returned %zd of %zu peeked bytes",
+				ret, size));
 	return FALSE;
 }
 

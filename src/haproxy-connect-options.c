@@ -76,6 +76,9 @@ static const char usage_text[] =
 "                            (default: the system's)\n"
 "      --insecure            do not verify the server's certificate\n"
 "      --sni NAME            server name to send and verify (default: HOST)\n"
+"  -N, --shutdown            shut down the sending side once standard input\n"
+"                            ends (default: keep it open until the server\n"
+"                            closes the connection)\n"
 "\n"
 "  -h, --help                show this help and exit\n"
 "  -V, --version             show the version and exit\n"
@@ -163,6 +166,7 @@ static const struct option long_options[] = {
 	{ "ca", required_argument, NULL, OPT_CA },
 	{ "insecure", no_argument, NULL, OPT_INSECURE },
 	{ "sni", required_argument, NULL, OPT_SNI },
+	{ "shutdown", no_argument, NULL, 'N' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
@@ -470,6 +474,9 @@ parse_other_option(int opt, const char *arg, struct hc_options *opts)
 	case OPT_SNI:
 		opts->sni = arg;
 		break;
+	case 'N':
+		opts->shutdown = true;
+		break;
 	case 'h':
 		fputs(usage_text, stdout);
 		exit(fflush(stdout) == 0 ? 0 : HC_EXIT_ERROR);
@@ -555,7 +562,7 @@ void hc_options_parse(int argc, char *argv[], struct hc_options *opts)
 	memset(&state, 0, sizeof(state));
 	opts->timeout_ms = -1;
 
-	while ((opt = getopt_long(argc, argv, "12hV", long_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "12hNV", long_options, NULL)) != -1) {
 		if (!parse_header_option(opt, optarg, opts, &state))
 			parse_other_option(opt, optarg, opts);
 	}

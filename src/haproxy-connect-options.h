@@ -35,6 +35,8 @@ struct hc_options {
 	/* -1: none */
 	int timeout_ms;
 
+	/* -N: shutdown(SHUT_WR) at the end of standard input. */
+	bool shutdown;
 	bool tls, insecure;
 	const char *cert, *key, *ca, *sni;
 };

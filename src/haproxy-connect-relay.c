@@ -17,6 +17,8 @@ struct relay {
 	unsigned char pending[RELAY_BUFFER_SIZE];
 	size_t pending_start, pending_end;
 	bool stdin_open, server_takes_data;
+	/* Half-close once standard input has ended and all of it is sent. */
+	bool shutdown_at_eof;
 	/* The last read from the server waits for fd to be writable. */
 	bool read_wants_out;
 	unsigned long long received;
@@ -90,12 +92,13 @@ static bool has_pending(const struct relay *relay)
 }
 
 enum hc_exit hc_relay(struct hc_stream *stream, bool takes_data,
-		      int timeout_ms)
+		      bool shutdown_at_eof, int timeout_ms)
 {
 	struct relay relay = {
 		.stream = stream,
 		.stdin_open = true,
 		.server_takes_data = takes_data,
+		.shutdown_at_eof = shutdown_at_eof,
 	};
 	struct pollfd pfd[2];
 	/* TLS may hold data that came with the end of the handshake: read
@@ -104,8 +107,8 @@ enum hc_exit hc_relay(struct hc_stream *stream, bool takes_data,
 	int ret;
 
 	while (open) {
-		if (relay.server_takes_data && !relay.stdin_open &&
-		    !has_pending(&relay)) {
+		if (relay.shutdown_at_eof && relay.server_takes_data &&
+		    !relay.stdin_open && !has_pending(&relay)) {
 			hc_stream_shutdown_write(stream, timeout_ms);
 			relay.server_takes_data = false;
 		}

@@ -81,7 +81,7 @@ int main(int argc, char *argv[])
 
 	if (opts.tls && takes_data)
 		stream.ssl = hc_tls_start(stream.fd, &opts);
-	status = hc_relay(&stream, takes_data, opts.timeout_ms);
+	status = hc_relay(&stream, takes_data, opts.shutdown, opts.timeout_ms);
 	hc_stream_close(&stream);
 	hc_options_free(&opts);
 	return status;

@@ -42,11 +42,13 @@ def have_ipv6():
         return False
 
 
-def run_client(*args, stdin=b"", timeout=TIMEOUT):
+def run_client(*args, stdin=b"", shutdown=True, timeout=TIMEOUT):
     """Runs haproxy-connect with args (stdin: bytes, or None for a pipe
-    left open until it exits) and returns the CompletedProcess, with
-    elapsed seconds as .seconds."""
-    argv = [client_path()] + [str(a) for a in args]
+    left open until it exits; shutdown: with -N, so the server sees EOF
+    after stdin) and returns the CompletedProcess, with elapsed seconds as
+    .seconds."""
+    argv = [client_path()] + (["-N"] if shutdown else []) + \
+        [str(a) for a in args]
     began = time.monotonic()
     if stdin is None:
         # A pipe we never write to, open until the client exits: it must

@@ -10,10 +10,8 @@ events a log exporter wrote.
 
 import json
 import os
-import select
 import socket
 import subprocess
-import time
 
 from sandbox import PROXY_IP, TIMEOUT, connect, sandbox_processes
 
@@ -38,35 +36,6 @@ def run_client(endpoint, *options, data=b"", source=PROXY_IP):
         [client_path(), "--bind", source, "--timeout", str(TIMEOUT),
          *options, endpoint.address, str(endpoint.port)],
         input=data, capture_output=True, timeout=2 * TIMEOUT)
-
-
-def converse(endpoint, *options, ready, command, source=PROXY_IP):
-    """haproxy-connect OPTIONS from source to endpoint, given command as
-    input once its output holds ready (the greeting): input that ends at
-    once makes it close its sending side, and a login process that is
-    still waiting for auth then drops the command. Returns the exit status
-    and the whole output."""
-    proc = subprocess.Popen(
-        [client_path(), "--bind", source, "--timeout", str(TIMEOUT),
-         *options, endpoint.address, str(endpoint.port)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL)
-    output = b""
-    deadline = time.monotonic() + TIMEOUT
-    try:
-        while ready not in output and select.select(
-                [proc.stdout], [], [], max(0, deadline - time.monotonic()))[0]:
-            chunk = os.read(proc.stdout.fileno(), 4096)
-            if not chunk:
-                break
-            output += chunk
-        proc.stdin.write(command)
-        rest = proc.communicate(timeout=TIMEOUT)[0]
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    return proc.returncode, output + rest
 
 
 def proxy_connect(endpoint, source=PROXY_IP):

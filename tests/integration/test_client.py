@@ -89,8 +89,18 @@ def test_sent_as_printed(t):
 
 
 def test_relay(t):
+    with t.check("relay: without -N the connection stays open after "
+                 "standard input ends, until the server closes it"):
+        with Listener(greet_then_echo(b"* OK\r\n")) as server:
+            result = run_client("127.0.0.1", server.port, "--timeout", "0.5",
+                                stdin=b"a LOGOUT\r\n", shutdown=False)
+        # No EOF reached the echo server, so it never closed: the idle
+        # timeout ended the client, after the echo.
+        assert result.returncode == TIMEOUT, status(result)
+        assert result.stdout == b"* OK\r\n" + server.received, result.stdout
+
     with t.check("relay: standard input after the header, answer on "
-                 "standard output, half-close at EOF"):
+                 "standard output, half-close at EOF with -N"):
         with Listener(answer_at_eof(b"bye\r\n")) as server:
             result = run_client("--src", "192.0.2.1:1", "--dst", "192.0.2.2:2",
                                 "127.0.0.1", server.port,

@@ -31,6 +31,10 @@ metric haproxy_headers {
   filter = event=haproxy_header_finished
   group_by = result error_code
 }
+metric haproxy_tls_versions {
+  filter = event=haproxy_header_finished AND result=accepted
+  group_by = haproxy_ssl_version
+}
 metric haproxy_proxied_logins {
   filter = event=proxy_session_started AND haproxy_unique_id=*
   fields = haproxy_unique_id haproxy_ssl_version haproxy_authority
@@ -42,14 +46,14 @@ SRC, DST = "127.0.0.9:4242", "127.0.0.3:143"
 LOGOUT = b"a LOGOUT\r\n"
 
 
-def header_counts(dc):
-    """{metric name: count} of the haproxy_headers rows of stats dump."""
+def header_counts(dc, metric="haproxy_headers"):
+    """{metric name: count} of the rows of metric in stats dump."""
     dump = subprocess.run(["doveadm", "-c", dc.config_path, "stats", "dump"],
                           check=True, capture_output=True, text=True,
                           timeout=TIMEOUT).stdout
     return {row["metric_name"]: int(row["count"])
             for row in csv.DictReader(io.StringIO(dump), delimiter="\t")
-            if row["metric_name"].startswith("haproxy_headers")}
+            if row["metric_name"].startswith(metric)}
 
 
 def send(listener, data):
@@ -145,6 +149,13 @@ def main(t):
                          "client that had one"):
                 assert dc.log_text(mark).count(
                     '{"event":"proxy_session_started"') == 1
+            with t.check("the example's metric groups accepted headers by "
+                         "haproxy_ssl_version"):
+                def tls13():
+                    return header_counts(dc, "haproxy_tls_versions").get(
+                        "haproxy_tls_versions_TLSv1.3")
+                assert wait_until(lambda: tls13() == 1), \
+                    header_counts(dc, "haproxy_tls_versions")
 
 
 with Tap() as t:
