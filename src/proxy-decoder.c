@@ -479,7 +479,7 @@ parse_v2_block(const unsigned char *p, size_t length, struct proxy_header *hdr,
 	       enum proxy_error *error_r)
 {
 	const unsigned char *addr = p + PROXY_V2_FIXED_LENGTH;
-	size_t addr_length;
+	size_t addr_length, ip_size;
 
 	memset(hdr, 0, sizeof(*hdr));
 	hdr->version = 2;
@@ -494,16 +494,13 @@ parse_v2_block(const unsigned char *p, size_t length, struct proxy_header *hdr,
 
 	switch (hdr->family) {
 	case PROXY_AF_INET:
-		memcpy(hdr->src.addr, addr, 4);
-		memcpy(hdr->dst.addr, addr + 4, 4);
-		hdr->src.port = be16(addr + 8);
-		hdr->dst.port = be16(addr + 10);
-		break;
 	case PROXY_AF_INET6:
-		memcpy(hdr->src.addr, addr, 16);
-		memcpy(hdr->dst.addr, addr + 16, 16);
-		hdr->src.port = be16(addr + 32);
-		hdr->dst.port = be16(addr + 34);
+		/* Source and destination address, then their ports. */
+		ip_size = (addr_length - 4) / 2;
+		memcpy(hdr->src.addr, addr, ip_size);
+		memcpy(hdr->dst.addr, addr + ip_size, ip_size);
+		hdr->src.port = be16(addr + 2 * ip_size);
+		hdr->dst.port = be16(addr + 2 * ip_size + 2);
 		break;
 	case PROXY_AF_UNIX:
 		hdr->src.path.data = addr;

@@ -14,22 +14,9 @@ import subprocess
 import threading
 import time
 
+from sandbox import client_path
+
 TIMEOUT = 5.0   # bound of every wait in these tests
-HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def client_path():
-    """The haproxy-connect just built: make check runs the tests from the
-    top build directory; by hand they may run from anywhere in a source
-    tree built in place."""
-    for candidate in (os.environ.get("HAPROXY_CONNECT"),
-                      os.path.join(os.getcwd(), "src", "haproxy-connect"),
-                      os.path.join(HERE, "..", "..", "src",
-                                   "haproxy-connect")):
-        if candidate and os.access(candidate, os.X_OK):
-            return os.path.abspath(candidate)
-    raise RuntimeError("haproxy-connect not found: "
-                       "build it, or set HAPROXY_CONNECT")
 
 
 def have_ipv6():
@@ -47,6 +34,9 @@ def run_client(*args, stdin=b"", shutdown=True, timeout=TIMEOUT):
     left open until it exits; shutdown: with -N, so the server sees EOF
     after stdin) and returns the CompletedProcess, with elapsed seconds as
     .seconds."""
+    if client_path() is None:
+        raise RuntimeError("haproxy-connect not found: build it, or set "
+                           "HAPROXY_CONNECT")
     argv = [client_path()] + (["-N"] if shutdown else []) + \
         [str(a) for a in args]
     began = time.monotonic()

@@ -9,17 +9,12 @@ events a log exporter wrote.
 """
 
 import json
-import os
 import socket
 import subprocess
 
-from sandbox import PROXY_IP, TIMEOUT, connect, sandbox_processes
+from sandbox import (PROXY_IP, TIMEOUT, client_path, connect,
+                     sandbox_processes)
 
-
-def client_path():
-    """haproxy-connect named by HAPROXY_CONNECT, or None."""
-    path = os.environ.get("HAPROXY_CONNECT")
-    return path if path and os.access(path, os.X_OK) else None
 
 
 def header(*options):

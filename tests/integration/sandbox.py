@@ -62,13 +62,31 @@ if os.path.exists("/usr/lib/dovecot/managesieve-login"):
     LOGIN_SERVICES["sieve"] = ("managesieve-login", ("sieve",))
 
 
-def unmet_requirements():
-    """Why this machine cannot run a sandbox (a test then skips), or None."""
+def unmet_requirements(plugin=False, client=False):
+    """Why this machine cannot run a sandbox test (it then skips), or None;
+    plugin, client: the test needs the built plugin, haproxy-connect."""
     if os.geteuid() != 0:
         return "needs root: Dovecot switches to dovecot, dovenull and nobody"
     missing = [p for p in ("dovecot", "haproxy", "openssl")
                if not shutil.which(p)]
-    return "not installed: " + ", ".join(missing) if missing else None
+    if missing:
+        return "not installed: " + ", ".join(missing)
+    if plugin and plugin_dir() is None:
+        return "HAPROXY_PLUGIN_DIR names no built plugin (make check sets it)"
+    if client and client_path() is None:
+        return "haproxy-connect not built (make check sets HAPROXY_CONNECT)"
+    return None
+
+
+def client_path():
+    """The haproxy-connect named by HAPROXY_CONNECT (set by make check), or
+    the one built in this source tree, or None."""
+    for path in (os.environ.get("HAPROXY_CONNECT"),
+                 os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                              "..", "..", "src", "haproxy-connect")):
+        if path and os.access(path, os.X_OK):
+            return os.path.abspath(path)
+    return None
 
 
 def plugin_dir():

@@ -27,8 +27,7 @@ def login_line(dovecot, user, source, port, since):
 
 
 with Tap() as t:
-    reason = unmet_requirements() or (
-        None if plugin_dir() else "HAPROXY_PLUGIN_DIR names no built plugin")
+    reason = unmet_requirements(plugin=True)
     if reason:
         t.skip_all(reason)
     with Sandbox() as sb:

@@ -56,9 +56,7 @@ def unbindable_port():
 
 
 with Tap() as t:
-    reason = unmet_requirements() or (
-        None if plugin_dir() else "HAPROXY_PLUGIN_DIR names no built plugin"
-    ) or unbindable_port()
+    reason = unmet_requirements(plugin=True) or unbindable_port()
     if reason:
         t.skip_all(reason)
     with Sandbox() as sb:
