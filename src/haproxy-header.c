@@ -34,16 +34,20 @@ endpoint_to_ip(enum proxy_family family, const struct proxy_endpoint *endpoint,
 	}
 }
 
-/* Text that may become a setting filter or a user name: no NUL, no
-   control characters, no spaces. */
-static bool bytes_are_name(const struct proxy_bytes *bytes, size_t max)
+/* Text that may become a settings filter or a user name: not empty, no
+   NUL (it would cut the string short), no control characters, and for a
+   host name no spaces. */
+static bool
+bytes_are_name(const struct proxy_bytes *bytes, size_t max, bool spaces)
 {
 	size_t i;
 
 	if (bytes->size == 0 || bytes->size > max)
 		return FALSE;
 	for (i = 0; i < bytes->size; i++) {
-		if (bytes->data[i] <= 0x20 || bytes->data[i] == 0x7f)
+		unsigned char c = bytes->data[i];
+
+		if (c < 0x20 || c == 0x7f || (c == ' ' && !spaces))
 			return FALSE;
 	}
 	return TRUE;
@@ -155,7 +159,7 @@ apply_ssl(const struct proxy_ssl *ssl, struct master_service_connection *conn,
 			t_strdup_printf("verify failed (%u)", ssl->verify));
 		return;
 	}
-	if (!bytes_are_name(&ssl->cn, SIZE_MAX)) {
+	if (!bytes_are_name(&ssl->cn, SIZE_MAX, TRUE)) {
 		e_debug(event, "Ignoring certificate CN '%s': not a user name",
 			haproxy_escape(ssl->cn.data, ssl->cn.size, 64));
 		return;
@@ -172,7 +176,8 @@ apply_proxy(const struct proxy_header *hdr,
 	    const char **error_code_r, const char **error_r)
 {
 	if (hdr->authority.data != NULL) {
-		if (!bytes_are_name(&hdr->authority, HAPROXY_HOSTNAME_MAX)) {
+		if (!bytes_are_name(&hdr->authority, HAPROXY_HOSTNAME_MAX,
+				    FALSE)) {
 			*error_code_r = "bad_authority";
 			*error_r = t_strdup_printf(
 				"AUTHORITY is not a host name: '%s'",

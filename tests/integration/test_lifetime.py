@@ -27,6 +27,9 @@ service imap-login {{
   service_count = 0
 }}
 auth_ssl_username_from_cert = yes
+# Any character in user names, so that auth judges only what the plugin
+# passed on (its default refuses the space in "Jane Doe").
+auth_username_chars =
 login_log_format_elements = {LOG_FORMAT_ELEMENTS} pid=%{{pid}}
 log_debug = category=haproxy
 """
@@ -50,6 +53,9 @@ def login(listener, n, cn, verify="0", name="someone"):
 def main(t):
     with Sandbox() as sb:
         users = {f"user{n}": {"password": f"pw-{n}"} for n in range(COUNT)}
+        # Certificate names are not host names: a space is fine in them.
+        # (auth_username_format %Lu makes "Jane Doe" this user.)
+        users["jane doe"] = {"password": f"pw-{COUNT}"}
         dc = Dovecot(sb, [Listener("imap", "imap-proxy", haproxy=True)],
                      users=users, plugin_dir=plugin_dir(),
                      extra_config=EXTRA_CONFIG)
@@ -67,7 +73,8 @@ def main(t):
                 return found if len(found) >= COUNT else None
             # A login's line may be written just after its session ended.
             lines = wait_until(login_lines) or []
-            t.eq(sorted(user for user, _, _ in lines), sorted(users),
+            t.eq(sorted(user for user, _, _ in lines),
+                 sorted(f"user{n}" for n in range(COUNT)),
                  f"{COUNT} login lines, one for each user")
             t.eq([line for line in lines
                   if line[1] != line[0].replace("user", "host") +
@@ -88,6 +95,20 @@ def main(t):
                                 since=mark)
                 dc.wait_for_log(r"Debug: haproxy: Ignoring certificate CN "
                                 r"'user1': verify failed \(21\)", since=mark)
+
+            mark = dc.log_mark()
+            t.ok(login(listener, COUNT, "Jane Doe"),
+                 "a verified CN with a space is the user name")
+            t.ok(login(listener, 3, "user3\tadmin", name="user3"),
+                 "a verified CN with a control character is not the user "
+                 "name, the login name is")
+            with t.check("their login lines, and a debug line that says why "
+                         "the second CN was dropped"):
+                dc.wait_for_log(r"Login: user=<jane doe>, ", since=mark)
+                dc.wait_for_log(r"Login: user=<user3>, ", since=mark)
+                dc.wait_for_log(r"Debug: haproxy: Ignoring certificate CN "
+                                r"'user3\\x09admin': not a user name",
+                                since=mark)
 
 
 with Tap() as t:
