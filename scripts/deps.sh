@@ -2,7 +2,7 @@
 # Install the Debian 12 packages that building and testing need, when missing.
 set -eu
 
-packages="gcc make autoconf automake libtool pkg-config
+packages="gcc libc6-dev make autoconf automake libtool pkg-config
 	dovecot-dev dovecot-core dovecot-imapd dovecot-pop3d
 	dovecot-submissiond dovecot-managesieved haproxy
 	libcmocka-dev libssl-dev openssl python3 curl
