@@ -153,16 +153,13 @@ put_unix_path(struct writer *w, const struct proxy_bytes *path)
 
 static void put_addresses(const struct proxy_header *hdr, struct writer *w)
 {
+	size_t ip_size = hdr->family == PROXY_AF_INET ? 4 : 16;
+
 	switch (hdr->family) {
 	case PROXY_AF_INET:
-		writer_put(w, hdr->src.addr, 4);
-		writer_put(w, hdr->dst.addr, 4);
-		writer_put_be16(w, hdr->src.port);
-		writer_put_be16(w, hdr->dst.port);
-		break;
 	case PROXY_AF_INET6:
-		writer_put(w, hdr->src.addr, 16);
-		writer_put(w, hdr->dst.addr, 16);
+		writer_put(w, hdr->src.addr, ip_size);
+		writer_put(w, hdr->dst.addr, ip_size);
 		writer_put_be16(w, hdr->src.port);
 		writer_put_be16(w, hdr->dst.port);
 		break;

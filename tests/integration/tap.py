@@ -54,6 +54,12 @@ class Tap:
         self._count += 1
         self._emit(f"ok {self._count} - {description} # SKIP {reason}")
 
+    def require(self, unmet):
+        """Skips the whole script if unmet, the reason it cannot run, is
+        set (see sandbox.unmet_requirements())."""
+        if unmet:
+            self.skip_all(unmet)
+
     def skip_all(self, reason):
         """Skips the whole script: call it before any result; it exits."""
         if self._count:

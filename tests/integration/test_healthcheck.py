@@ -35,9 +35,7 @@ CHECKS = 5  # how many checks of each backend to wait for
 
 
 with Tap() as t:
-    reason = unmet_requirements(plugin=True)
-    if reason:
-        t.skip_all(reason)
+    t.require(unmet_requirements(plugin=True))
     with Sandbox() as sb:
         context = sb.certs.context()
         dc = Dovecot(sb, [Listener("imap", name, haproxy=True)

@@ -112,7 +112,5 @@ def main(t):
 
 
 with Tap() as t:
-    reason = unmet_requirements(plugin=True, client=True)
-    if reason:
-        t.skip_all(reason)
+    t.require(unmet_requirements(plugin=True, client=True))
     main(t)

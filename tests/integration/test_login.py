@@ -117,9 +117,7 @@ def session_log(dovecot, endpoint):
 
 
 with Tap() as t:
-    reason = unmet_requirements(plugin=True)
-    if reason:
-        t.skip_all(reason)
+    t.require(unmet_requirements(plugin=True))
     with Sandbox() as sb:
         context = sb.certs.context()
         listeners = [Listener(p, p + "-proxy", haproxy=True)

@@ -56,9 +56,7 @@ def sni_context(sb):
 
 
 with Tap() as t:
-    reason = unmet_requirements(plugin=True)
-    if reason:
-        t.skip_all(reason)
+    t.require(unmet_requirements(plugin=True))
     with Sandbox() as sb:
         dc = Dovecot(sb, [Listener("imap", "imap-proxy", haproxy=True)], USERS,
                      plugin_dir(), extra_config=CONFIG)
