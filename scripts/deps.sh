@@ -1,12 +1,14 @@
 #!/bin/sh
-# Install the Debian 12 packages that building and testing need, when missing.
+# Install the Debian 12 packages that building and testing need, when missing;
+# $DEPS_EXTRA names more for the caller.
 set -eu
 
 packages="gcc libc6-dev make autoconf automake libtool pkg-config
 	dovecot-dev dovecot-core dovecot-imapd dovecot-pop3d
 	dovecot-submissiond dovecot-managesieved haproxy
 	libcmocka-dev libssl-dev openssl python3 curl
-	clang libclang-rt-dev gcovr"
+	clang libclang-rt-dev gcovr
+	${DEPS_EXTRA:-}"
 
 missing=
 for pkg in $packages; do
