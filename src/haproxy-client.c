@@ -8,7 +8,7 @@
 #include "array.h"
 #include "llist.h"
 #include "client-common.h"
-#include "login-settings.h"
+#include "haproxy-compat.h"
 #include "haproxy-client.h"
 
 static struct haproxy_facts *haproxy_facts_waiting = NULL;
@@ -71,20 +71,6 @@ void haproxy_facts_hand_off(struct haproxy_facts **_facts)
 	DLLIST_PREPEND(&haproxy_facts_waiting, facts);
 }
 
-/* What SNI does in client_sni_callback(): let local_name { } blocks of
-   the login settings apply to this client. */
-static void haproxy_client_set_local_name(struct client *client,
-					  const char *hostname)
-{
-	void **other_sets;
-
-	client->local_name = p_strdup(client->pool, hostname);
-	client->set = login_settings_read(client->pool, &client->local_ip,
-					  &client->ip, client->local_name,
-					  &client->ssl_set,
-					  &client->ssl_server_set, &other_sets);
-}
-
 static void haproxy_client_allocated(struct client *client)
 {
 	struct haproxy_facts *facts = haproxy_facts_take(client->fd);
@@ -99,8 +85,10 @@ static void haproxy_client_allocated(struct client *client)
 		client_add_forward_field(client, "haproxy_unique_id",
 					 facts->unique_id);
 	}
-	if (facts->hostname != NULL && client->local_name == facts->hostname)
-		haproxy_client_set_local_name(client, facts->hostname);
+	if (facts->hostname != NULL && client->local_name == facts->hostname) {
+		client->local_name = p_strdup(client->pool, facts->hostname);
+		haproxy_client_reread_settings(client);
+	}
 	if (facts->cert_common_name != NULL &&
 	    client->client_cert_common_name == facts->cert_common_name) {
 		client->client_cert_common_name =

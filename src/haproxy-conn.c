@@ -6,7 +6,7 @@
    consumed as they arrive: they are all header, and leaving them queued
    would make the io fire again at once. */
 
-#include "lib.h"
+#include "login-common.h"
 #include "array.h"
 #include "buffer.h"
 #include "str.h"
@@ -14,7 +14,7 @@
 #include "llist.h"
 #include "net.h"
 #include "hex-binary.h"
-#include "master-service-private.h"
+#include "haproxy-compat.h"
 #include "proxy-decoder.h"
 #include "haproxy-trust.h"
 #include "haproxy-event.h"
@@ -200,7 +200,7 @@ haproxy_conn_log_accepted(struct haproxy_conn *hc,
 			"proxy" : "local");
 	const struct haproxy_fact *fact;
 
-	if (!hc->conn.proxied) {
+	if (!CONN_PROXIED(&hc->conn)) {
 		e_debug(e->event(), "PROXY v%u %s: using the connection's own "
 			"addresses (%s)", hdr->version,
 			hdr->command == PROXY_CMD_PROXY ? "without addresses" :

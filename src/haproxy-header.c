@@ -1,10 +1,10 @@
 /* From a decoded PROXY header to what Dovecot knows about a connection. */
 
-#include "lib.h"
+#include "login-common.h"
 #include "array.h"
 #include "sha2.h"
 #include "hex-binary.h"
-#include "master-service.h"
+#include "haproxy-compat.h"
 #include "proxy-decoder.h"
 #include "haproxy-event.h"
 #include "haproxy-client.h"
@@ -142,11 +142,11 @@ apply_ssl(const struct proxy_ssl *ssl, struct master_service_connection *conn,
 
 	if ((ssl->client & PROXY_SSL_CLIENT_SSL) == 0)
 		return;
-	conn->proxy.ssl = TRUE;
+	CONN_PROXY(conn).ssl = TRUE;
 	verified = (ssl->client & (PROXY_SSL_CLIENT_CERT_CONN |
 				   PROXY_SSL_CLIENT_CERT_SESS)) != 0 &&
 		ssl->verify == 0;
-	conn->proxy.ssl_client_cert = verified;
+	CONN_PROXY(conn).ssl_client_cert = verified;
 
 	if (ssl->cn.data == NULL)
 		return;
@@ -166,7 +166,7 @@ apply_ssl(const struct proxy_ssl *ssl, struct master_service_connection *conn,
 	}
 	facts->cert_common_name =
 		p_strndup(facts->pool, ssl->cn.data, ssl->cn.size);
-	conn->proxy.cert_common_name = facts->cert_common_name;
+	CONN_PROXY(conn).cert_common_name = facts->cert_common_name;
 }
 
 static bool
@@ -187,12 +187,12 @@ apply_proxy(const struct proxy_header *hdr,
 		}
 		facts->hostname = p_strndup(facts->pool, hdr->authority.data,
 					    hdr->authority.size);
-		conn->proxy.hostname = facts->hostname;
+		CONN_PROXY(conn).hostname = facts->hostname;
 	}
 	if (hdr->alpn.data != NULL) {
-		conn->proxy.alpn = p_memdup(facts->pool, hdr->alpn.data,
+		CONN_PROXY(conn).alpn = p_memdup(facts->pool, hdr->alpn.data,
 					    hdr->alpn.size);
-		conn->proxy.alpn_size = hdr->alpn.size;
+		CONN_PROXY(conn).alpn_size = hdr->alpn.size;
 	}
 	if (hdr->unique_id.data != NULL) {
 		facts->unique_id = haproxy_escape(hdr->unique_id.data,
@@ -204,7 +204,7 @@ apply_proxy(const struct proxy_header *hdr,
 	endpoint_to_ip(hdr->family, &hdr->dst, &conn->local_ip);
 	conn->remote_port = hdr->src.port;
 	conn->local_port = hdr->dst.port;
-	conn->proxied = TRUE;
+	CONN_PROXIED(conn) = TRUE;
 	apply_ssl(&hdr->ssl, conn, facts, event);
 	facts_add_tlvs(facts, hdr);
 	return TRUE;

@@ -5,8 +5,7 @@
 #include "array.h"
 #include "ioloop.h"
 #include "module-dir.h"
-#include "master-service-private.h"
-#include "master-service-settings.h"
+#include "haproxy-compat.h"
 #include "haproxy-trust.h"
 #include "haproxy-client.h"
 #include "haproxy-conn.h"
@@ -20,6 +19,9 @@ static pool_t haproxy_pool = NULL;
 static ARRAY(int) haproxy_listen_fds;
 static master_service_connection_callback_t *haproxy_next_callback = NULL;
 static struct timeout *haproxy_to_install = NULL;
+/* The master's pre-accepted connection, until the callback is wrapped. */
+static struct master_service_connection haproxy_preaccepted;
+static bool haproxy_have_preaccepted = FALSE;
 
 static bool haproxy_listener_is_ours(int listen_fd)
 {
@@ -52,6 +54,13 @@ static void haproxy_install_callback(void *context ATTR_UNUSED)
 	i_assert(master_service->callback != NULL);
 	haproxy_next_callback = master_service->callback;
 	master_service->callback = haproxy_service_callback;
+
+	if (haproxy_have_preaccepted) {
+		haproxy_have_preaccepted = FALSE;
+		master_service_client_connection_created(master_service);
+		master_service_client_connection_callback(master_service,
+							  &haproxy_preaccepted);
+	}
 }
 
 /* Clearing the flag keeps master_service_listen() from starting its own
@@ -72,8 +81,7 @@ static void haproxy_take_listeners(void)
 
 void haproxy_plugin_init(struct module *module)
 {
-	const struct master_service_settings *set =
-		master_service_settings_get(master_service);
+	const struct master_service_settings *set = haproxy_service_settings();
 	struct haproxy_trust *trust;
 	const char *error;
 
@@ -87,6 +95,9 @@ void haproxy_plugin_init(struct module *module)
 	haproxy_take_listeners();
 	if (array_is_empty(&haproxy_listen_fds))
 		return;
+	haproxy_have_preaccepted =
+		haproxy_take_preaccepted(haproxy_listener_is_ours,
+					 &haproxy_preaccepted);
 
 	haproxy_conns_init(trust, set->haproxy_timeout);
 	haproxy_client_init(module);
@@ -100,6 +111,8 @@ void haproxy_plugin_deinit(void)
 		if (master_service->callback == haproxy_service_callback)
 			master_service->callback = haproxy_next_callback;
 		timeout_remove(&haproxy_to_install);
+		if (haproxy_have_preaccepted)
+			i_close_fd(&haproxy_preaccepted.fd);
 		haproxy_conns_deinit();
 		haproxy_client_deinit();
 	}

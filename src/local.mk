@@ -12,13 +12,15 @@ src_libproxyproto_la_CFLAGS = $(PROXY_CFLAGS)
 login_module_LTLIBRARIES += src/lib20_haproxy_plugin.la
 src_lib20_haproxy_plugin_la_SOURCES = \
 	src/haproxy-plugin.c \
+	src/haproxy-compat.h \
 	src/haproxy-trust.c src/haproxy-trust.h \
 	src/haproxy-conn.c src/haproxy-conn.h \
 	src/haproxy-header.c src/haproxy-header.h \
 	src/haproxy-client.c src/haproxy-client.h \
 	src/haproxy-event.c src/haproxy-event.h
 # Dovecot's headers want its own config.h.
-src_lib20_haproxy_plugin_la_CPPFLAGS = -DHAVE_CONFIG_H $(LIBDOVECOT_INCLUDE)
+src_lib20_haproxy_plugin_la_CPPFLAGS = -DHAVE_CONFIG_H $(LIBDOVECOT_INCLUDE) \
+	$(LIBDOVECOT_LOGIN_INCLUDE) $(DOVECOT_API_CPPFLAGS)
 src_lib20_haproxy_plugin_la_CFLAGS = $(DOVECOT_CFLAGS) $(WERROR_CFLAGS)
 src_lib20_haproxy_plugin_la_LDFLAGS = -module -avoid-version -shared
 src_lib20_haproxy_plugin_la_LIBADD = src/libproxyproto.la

@@ -20,10 +20,11 @@ bench-decoder: tests/bench/bench-decoder$(EXEEXT)
 	tests/bench/bench-decoder
 
 # End to end: the plugin against Dovecot's built-in parser and a plain
-# listener, with real Dovecots in a sandbox (root, like the integration
-# tests), reported as ratios.
+# listener, with real Dovecots of the version it was built for, in a sandbox
+# (root, like the integration tests), reported as ratios.
 bench_runs += bench-e2e
 bench-e2e: all
+	PATH='$(DOVECOT_TEST_PATH)'"$$PATH" \
 	HAPROXY_PLUGIN_DIR='$(abs_top_builddir)/src/.libs' \
 	HAPROXY_CONNECT='$(abs_top_builddir)/src/haproxy-connect' \
 		$(PYTHON3) -B $(top_srcdir)/tests/bench/bench-e2e.py

@@ -17,8 +17,10 @@ TESTS += $(integration_tests)
 TEST_EXTENSIONS += .py
 PY_LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
 # -B: importing sandbox.py must not leave __pycache__ in the source tree.
-# Tests take the plugin and haproxy-connect just built, not installed ones.
-PY_LOG_COMPILER = env HAPROXY_PLUGIN_DIR='$(abs_top_builddir)/src/.libs' \
+# Tests take the plugin and haproxy-connect just built, not installed ones,
+# and the Dovecot they were built for.
+PY_LOG_COMPILER = env PATH='$(DOVECOT_TEST_PATH)'"$$PATH" \
+	HAPROXY_PLUGIN_DIR='$(abs_top_builddir)/src/.libs' \
 	HAPROXY_CONNECT='$(abs_top_builddir)/src/haproxy-connect' \
 	$(PYTHON3) -B
 

@@ -1,0 +1,96 @@
+#ifndef HAPROXY_COMPAT_H
+#define HAPROXY_COMPAT_H
+
+/* Where Dovecot 2.3 and 2.4 differ for the plugin, and only that. configure
+   checks the API of the Dovecot it builds against (DOVECOT_API_CPPFLAGS);
+   the rest of the plugin is written once. */
+
+#include "net.h"
+#include "master-interface.h"
+#include "master-service-private.h"
+#include "master-service-settings.h"
+#include "client-common.h"
+
+/* What a PROXY header sets on a connection: 2.3's proxy and proxied fields
+   are 2.4's haproxy and haproxied. */
+#ifdef HAVE_CONNECTION_HAPROXIED
+#  define CONN_PROXY(conn) ((conn)->haproxy)
+#  define CONN_PROXIED(conn) ((conn)->haproxied)
+#else
+#  define CONN_PROXY(conn) ((conn)->proxy)
+#  define CONN_PROXIED(conn) ((conn)->proxied)
+#endif
+
+static inline const struct master_service_settings *
+haproxy_service_settings(void)
+{
+#ifdef HAVE_GET_SERVICE_SETTINGS
+	return master_service_get_service_settings(master_service);
+#else
+	return master_service_settings_get(master_service);
+#endif
+}
+
+/* Let local_name { } blocks apply to a client whose local name came from a
+   PROXY header, as TLS SNI does. 2.4 applies conn's hostname itself before
+   it reads the client's settings; 2.3 read them without it. */
+#ifdef HAVE_LOGIN_SETTINGS_READ
+#  include "login-settings.h"
+static inline void haproxy_client_reread_settings(struct client *client)
+{
+	void **other_sets;
+
+	client->set = login_settings_read(client->pool, &client->local_ip,
+					  &client->ip, client->local_name,
+					  &client->ssl_set,
+					  &client->ssl_server_set, &other_sets);
+}
+#else
+static inline void haproxy_client_reread_settings(struct client *client ATTR_UNUSED)
+{
+}
+#endif
+
+/* From 2.4.2 on, a process that serves one client at a time gets its first
+   connection accepted by the master, and master_service_run() hands it to
+   the service callback before the ioloop runs, so before the plugin could
+   wrap that callback. If that connection came to one of listen_fds, take
+   it from Dovecot: fill *conn_r as master_service_run() would have and
+   return TRUE; the caller passes it to the callback once it is wrapped. */
+static inline bool
+haproxy_take_preaccepted(bool (*is_ours)(int listen_fd),
+			 struct master_service_connection *conn_r)
+{
+#ifdef HAVE_ACCEPTED_LISTENER_FD
+	const struct master_service_listener *l;
+	int listen_fd = master_service->accepted_listener_fd;
+
+	if (listen_fd == -1 || !is_ours(listen_fd))
+		return FALSE;
+	master_service->accepted_listener_fd = -1;
+	l = &master_service->listeners[listen_fd - MASTER_LISTEN_FD_FIRST];
+
+	i_zero(conn_r);
+	conn_r->fd = MASTER_ACCEPTED_CLIENT_FD;
+	conn_r->listen_fd = listen_fd;
+	conn_r->name = l->name != NULL ? l->name : "";
+	conn_r->type = l->type != NULL ? l->type : "";
+	conn_r->ssl = l->ssl;
+	(void)net_getpeername(conn_r->fd, &conn_r->remote_ip,
+			      &conn_r->remote_port);
+	(void)net_getsockname(conn_r->fd, &conn_r->local_ip,
+			      &conn_r->local_port);
+	conn_r->real_remote_ip = conn_r->remote_ip;
+	conn_r->real_remote_port = conn_r->remote_port;
+	conn_r->real_local_ip = conn_r->local_ip;
+	conn_r->real_local_port = conn_r->local_port;
+	net_set_nonblock(conn_r->fd, TRUE);
+	return TRUE;
+#else
+	(void)is_ours;
+	(void)conn_r;
+	return FALSE;
+#endif
+}
+
+#endif
