@@ -5,11 +5,13 @@
    checks the API of the Dovecot it builds against (DOVECOT_API_CPPFLAGS);
    the rest of the plugin is written once. */
 
+#include "login-common.h"
 #include "net.h"
 #include "master-interface.h"
 #include "master-service-private.h"
 #include "master-service-settings.h"
 #include "client-common.h"
+#include "haproxy-settings.h"
 
 /* What a PROXY header sets on a connection: 2.3's proxy and proxied fields
    are 2.4's haproxy and haproxied. */
@@ -21,6 +23,24 @@
 #  define CONN_PROXIED(conn) ((conn)->proxied)
 #endif
 
+/* A setting_parser_info names and places its struct differently: 2.3 by
+   module name and offsets, 2.4 by a unique name and the struct's pool. A
+   settings module exports them as <module>_set_roots or _set_infos. */
+#ifdef HAVE_SETTINGS_GET
+#  include "settings.h"
+#  define HAPROXY_SETTING_PARSER_INFO(_name, _struct) \
+	.name = (_name), .struct_size = sizeof(_struct), \
+	.pool_offset1 = 1 + offsetof(_struct, pool)
+#  define HAPROXY_SETTINGS_EXPORT(module) module##_set_infos
+#else
+#  define HAPROXY_SETTING_PARSER_INFO(_name, _struct) \
+	.module_name = (_name), .struct_size = sizeof(_struct), \
+	.type_offset = SIZE_MAX, .parent_offset = SIZE_MAX
+#  define HAPROXY_SETTINGS_EXPORT(module) module##_set_roots
+/* 2.3 expands %variables only in STR_VARS; 2.4 in STR. */
+#  define SETTING_DEFINE_STRUCT_STR_NOVARS SETTING_DEFINE_STRUCT_STR
+#endif
+
 static inline const struct master_service_settings *
 haproxy_service_settings(void)
 {
@@ -30,6 +50,54 @@ haproxy_service_settings(void)
 	return master_service_settings_get(master_service);
 #endif
 }
+
+/* The plugin's settings for one listener, until haproxy_settings_put().
+   2.4 applies protocol, service and inet_listener { } filters; 2.3 has no
+   listener filters, and the settings of its protocol { } block apply to
+   every listener of the process. */
+#ifdef HAVE_SETTINGS_GET
+static inline int
+haproxy_settings_get(const char *listener,
+		     const struct haproxy_settings **set_r,
+		     const char **error_r)
+{
+	struct event *event = event_create(master_service_get_event(master_service));
+	int ret;
+
+	settings_event_add_list_filter_name(event, "service",
+		master_service_get_name(master_service));
+	ret = settings_get_filter(event, "inet_listener", listener,
+				  &haproxy_setting_parser_info, 0, set_r,
+				  error_r);
+	event_unref(&event);
+	return ret;
+}
+#  define haproxy_settings_put(set) settings_free(set)
+#else
+static inline int
+haproxy_settings_get(const char *listener ATTR_UNUSED,
+		     const struct haproxy_settings **set_r,
+		     const char **error_r)
+{
+	const struct setting_parser_info *roots[] = {
+		&haproxy_setting_parser_info, NULL
+	};
+	const struct master_service_settings_input input = {
+		.roots = roots,
+		.module = "haproxy",
+		.service = login_binary->protocol,
+	};
+	struct master_service_settings_output output;
+
+	if (master_service_settings_read(master_service, &input, &output,
+					 error_r) < 0)
+		return -1;
+	*set_r = master_service_settings_get_others(master_service)[0];
+	return 0;
+}
+/* They live in the service's settings pool until its next read. */
+#  define haproxy_settings_put(set) ((set) = NULL)
+#endif
 
 /* Let local_name { } blocks apply to a client whose local name came from a
    PROXY header, as TLS SNI does. 2.4 applies conn's hostname itself before

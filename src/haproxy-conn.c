@@ -1,10 +1,15 @@
-/* A connection on a haproxy listener until its PROXY header is read.
+/* A connection on a haproxy listener until its PROXY header is read, or
+   until it turns out to be a direct client.
 
    The header is peeked, decoded, and only the bytes that belong to it are
    consumed, so what follows (an IMAP command, a TLS ClientHello) stays in
    the socket for the login process. Bytes of an incomplete header are
    consumed as they arrive: they are all header, and leaving them queued
-   would make the io fire again at once. */
+   would make the io fire again at once.
+
+   A connection that waits holds no more than it needs to wait: its event,
+   its log text and a buffer exist only once there is something to say or
+   to keep. */
 
 #include "login-common.h"
 #include "array.h"
@@ -16,7 +21,7 @@
 #include "hex-binary.h"
 #include "haproxy-compat.h"
 #include "proxy-decoder.h"
-#include "haproxy-trust.h"
+#include "haproxy-networks.h"
 #include "haproxy-event.h"
 #include "haproxy-client.h"
 #include "haproxy-header.h"
@@ -32,6 +37,8 @@
 enum haproxy_read_status {
 	HAPROXY_READ_WAIT,
 	HAPROXY_READ_DONE,
+	/* Not a PROXY header, from a peer that may connect without one. */
+	HAPROXY_READ_DIRECT,
 	HAPROXY_READ_FAILED,
 };
 
@@ -40,18 +47,44 @@ struct haproxy_conn {
 
 	struct master_service_connection conn;
 	master_service_connection_callback_t *callback;
-	struct event *event;
 	struct io *io;
 	struct timeout *to;
-	/* The header bytes consumed so far. */
+	/* A peer in both lists: silent this long, it is a direct client. */
+	struct timeout *to_direct;
+	/* Created when there is something to log. */
+	struct event *event;
+	/* The header bytes consumed so far, once there are any. */
 	buffer_t *header;
-	/* "rip=…, rport=…, listener=…" for log lines. */
-	char *peer;
 };
 
-static const struct haproxy_trust *haproxy_trust;
+static const struct haproxy_networks *haproxy_trusted;
 static unsigned int haproxy_timeout_secs;
 static struct haproxy_conn *haproxy_conns = NULL;
+
+/* "rip=…, rport=…, listener=…" for log lines. */
+static const char *
+haproxy_conn_peer(const struct master_service_connection *conn)
+{
+	string_t *str = t_str_new(64);
+
+	str_printfa(str, "rip=%s, rport=%u", net_ip2addr(&conn->real_remote_ip),
+		    conn->real_remote_port);
+	if (conn->name[0] != '\0')
+		str_printfa(str, ", listener=%s", conn->name);
+	return str_c(str);
+}
+
+static struct event *haproxy_conn_event(struct haproxy_conn *hc)
+{
+	if (hc->event == NULL)
+		hc->event = haproxy_event_create(&hc->conn);
+	return hc->event;
+}
+
+static size_t haproxy_conn_received(const struct haproxy_conn *hc)
+{
+	return hc->header == NULL ? 0 : hc->header->used;
+}
 
 /* The one log line and event of a connection that does not make it. */
 static void
@@ -59,12 +92,14 @@ haproxy_conn_fail_detail(struct haproxy_conn *hc, enum log_type level,
 			 const char *result, const char *error_code,
 			 const char *error, const char *detail)
 {
-	struct event_passthrough *e = haproxy_event_finished(hc->event, result)->
+	struct event_passthrough *e =
+		haproxy_event_finished(haproxy_conn_event(hc), result)->
 		add_str("error_code", error_code)->
 		add_str("error", error);
 
-	e_log(e->event(), level, "%s (%s%s%s)", error, hc->peer,
-	      detail == NULL ? "" : ", ", detail == NULL ? "" : detail);
+	e_log(e->event(), level, "%s (%s%s%s)", error,
+	      haproxy_conn_peer(&hc->conn), detail == NULL ? "" : ", ",
+	      detail == NULL ? "" : detail);
 }
 
 static void
@@ -72,6 +107,19 @@ haproxy_conn_fail(struct haproxy_conn *hc, enum log_type level,
 		  const char *result, const char *error_code, const char *error)
 {
 	haproxy_conn_fail_detail(hc, level, result, error_code, error, NULL);
+}
+
+/* The debug line and event of a peer served without a header. */
+static void
+haproxy_log_direct(struct event *event,
+		   const struct master_service_connection *conn,
+		   const char *reason_code, const char *reason)
+{
+	struct event_passthrough *e = haproxy_event_finished(event, "direct")->
+		add_str("direct_reason", reason_code);
+
+	e_debug(e->event(), "Direct client: %s (%s)", reason,
+		haproxy_conn_peer(conn));
 }
 
 static ssize_t haproxy_recv(int fd, void *buf, size_t size, int flags)
@@ -85,10 +133,10 @@ static ssize_t haproxy_recv(int fd, void *buf, size_t size, int flags)
 }
 
 static void
-haproxy_conn_fail_decode(struct haproxy_conn *hc, enum proxy_error error)
+haproxy_conn_fail_decode(struct haproxy_conn *hc, const unsigned char *data,
+			 size_t used, enum proxy_error error)
 {
-	const unsigned char *data = hc->header->data;
-	size_t size = I_MIN(hc->header->used, HAPROXY_LOG_HEADER_BYTES);
+	size_t size = I_MIN(used, HAPROXY_LOG_HEADER_BYTES);
 	/* v2 is binary: hex says more than escaped bytes. */
 	const char *shown = size > 0 && data[0] == '\r' ?
 		binary_to_hex(data, size) : haproxy_escape(data, size, size);
@@ -98,12 +146,14 @@ haproxy_conn_fail_decode(struct haproxy_conn *hc, enum proxy_error error)
 		t_strdup_printf("Invalid PROXY header: %s",
 				proxy_error_reason(error)),
 		t_strdup_printf("header=\"%s%s\"", shown,
-				hc->header->used > size ? "..." : ""));
+				used > size ? "..." : ""));
 }
 
 static void haproxy_conn_fail_eof(struct haproxy_conn *hc)
 {
-	if (hc->header->used == 0) {
+	size_t received = haproxy_conn_received(hc);
+
+	if (received == 0) {
 		/* A plain TCP check or a scanner: not worth an error. */
 		haproxy_conn_fail(hc, LOG_TYPE_INFO, "disconnected",
 			"disconnected",
@@ -112,7 +162,7 @@ static void haproxy_conn_fail_eof(struct haproxy_conn *hc)
 		haproxy_conn_fail_detail(hc, LOG_TYPE_ERROR, "disconnected",
 			"disconnected",
 			"Connection closed in the middle of the PROXY header",
-			t_strdup_printf("received=%zu bytes", hc->header->used));
+			t_strdup_printf("received=%zu bytes", received));
 	}
 }
 
@@ -132,20 +182,39 @@ haproxy_conn_consume(struct haproxy_conn *hc, void *dest, size_t size)
 	return FALSE;
 }
 
+/* Keep the first bytes of a header that is not complete yet. A direct
+   client never sends what starts a PROXY header, so from here on the peer
+   is a proxy. */
+static bool
+haproxy_conn_keep(struct haproxy_conn *hc, unsigned char *data, size_t size)
+{
+	if (!haproxy_conn_consume(hc, data, size))
+		return FALSE;
+	hc->header = buffer_create_dynamic(default_pool,
+					   I_MAX(size * 2, HAPROXY_PEEK_SIZE));
+	buffer_append(hc->header, data, size);
+	timeout_remove(&hc->to_direct);
+	return TRUE;
+}
+
+/* Peek at what has arrived after the bytes kept so far and decide. The
+   decoded header points into data stack memory or hc->header. */
 static enum haproxy_read_status
 haproxy_conn_read(struct haproxy_conn *hc, struct proxy_header *hdr_r)
 {
-	size_t have = hc->header->used, need = 0;
+	size_t have = haproxy_conn_received(hc), need = 0;
 	enum proxy_error error;
 
 	for (;;) {
 		size_t room = I_MAX(need, HAPROXY_PEEK_SIZE);
-		unsigned char *dest =
+		unsigned char *dest = have == 0 ? t_malloc_no0(room) :
 			buffer_get_space_unsafe(hc->header, have, room);
+		const unsigned char *data = have == 0 ? dest : hc->header->data;
 		ssize_t ret = haproxy_recv(hc->conn.fd, dest, room, MSG_PEEK);
 
-		if (ret <= 0) {
+		if (have > 0)
 			buffer_set_used_size(hc->header, have);
+		if (ret <= 0) {
 			if (ret < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 				return HAPROXY_READ_WAIT;
 			if (ret == 0 || errno == ECONNRESET)
@@ -157,12 +226,16 @@ haproxy_conn_read(struct haproxy_conn *hc, struct proxy_header *hdr_r)
 			}
 			return HAPROXY_READ_FAILED;
 		}
-		buffer_set_used_size(hc->header, have + (size_t)ret);
 
-		switch (proxy_decode(hc->header->data, hc->header->used, hdr_r,
+		switch (proxy_decode(data, have + (size_t)ret, hdr_r,
 				     &need, &error)) {
 		case PROXY_RESULT_INVALID:
-			haproxy_conn_fail_decode(hc, error);
+			/* Once header bytes were kept, to_direct is gone. */
+			if (error == PROXY_ERROR_NOT_PROXY &&
+			    hc->to_direct != NULL)
+				return HAPROXY_READ_DIRECT;
+			haproxy_conn_fail_decode(hc, data, have + (size_t)ret,
+						 error);
 			return HAPROXY_READ_FAILED;
 		case PROXY_RESULT_COMPLETE:
 			if (!haproxy_conn_consume(hc, dest, hdr_r->length - have))
@@ -170,8 +243,15 @@ haproxy_conn_read(struct haproxy_conn *hc, struct proxy_header *hdr_r)
 			return HAPROXY_READ_DONE;
 		case PROXY_RESULT_NEED_MORE:
 			/* All of it is header: keep it and read on. */
-			if (!haproxy_conn_consume(hc, dest, (size_t)ret))
-				return HAPROXY_READ_FAILED;
+			if (have == 0) {
+				if (!haproxy_conn_keep(hc, dest, (size_t)ret))
+					return HAPROXY_READ_FAILED;
+			} else {
+				if (!haproxy_conn_consume(hc, dest, (size_t)ret))
+					return HAPROXY_READ_FAILED;
+				buffer_set_used_size(hc->header,
+						     have + (size_t)ret);
+			}
 			have += (size_t)ret;
 			break;
 		}
@@ -194,7 +274,8 @@ haproxy_conn_log_accepted(struct haproxy_conn *hc,
 			  const struct proxy_header *hdr,
 			  const struct haproxy_facts *facts)
 {
-	struct event_passthrough *e = haproxy_event_finished(hc->event, "accepted")->
+	struct event_passthrough *e =
+		haproxy_event_finished(hc->event, "accepted")->
 		add_int("version", hdr->version)->
 		add_str("command", hdr->command == PROXY_CMD_PROXY ?
 			"proxy" : "local");
@@ -204,7 +285,7 @@ haproxy_conn_log_accepted(struct haproxy_conn *hc,
 		e_debug(e->event(), "PROXY v%u %s: using the connection's own "
 			"addresses (%s)", hdr->version,
 			hdr->command == PROXY_CMD_PROXY ? "without addresses" :
-			"LOCAL", hc->peer);
+			"LOCAL", haproxy_conn_peer(&hc->conn));
 		return;
 	}
 	e->add_str("src_ip", net_ip2addr(&hc->conn.remote_ip))->
@@ -216,16 +297,19 @@ haproxy_conn_log_accepted(struct haproxy_conn *hc,
 	e_debug(e->event(), "PROXY v%u: client %s:%u, server %s:%u (%s%s)",
 		hdr->version, net_ip2addr(&hc->conn.remote_ip),
 		hc->conn.remote_port, net_ip2addr(&hc->conn.local_ip),
-		hc->conn.local_port, hc->peer, haproxy_facts_str(facts));
+		hc->conn.local_port, haproxy_conn_peer(&hc->conn),
+		haproxy_facts_str(facts));
 }
 
 static bool
 haproxy_conn_apply(struct haproxy_conn *hc, const struct proxy_header *hdr)
 {
 	struct haproxy_facts *facts = haproxy_facts_new(hc->conn.fd);
+	struct event *event = haproxy_conn_event(hc);
 	const char *error_code, *error;
 
-	if (!haproxy_header_apply(hdr, &hc->conn, facts, hc->event,
+	/* The event describes the connection as it came in. */
+	if (!haproxy_header_apply(hdr, &hc->conn, facts, event,
 				  &error_code, &error)) {
 		haproxy_facts_free(&facts);
 		haproxy_conn_fail(hc, LOG_TYPE_ERROR, "rejected",
@@ -237,11 +321,18 @@ haproxy_conn_apply(struct haproxy_conn *hc, const struct proxy_header *hdr)
 	return TRUE;
 }
 
+/* Read what there is and decide: DONE (header applied) or DIRECT (a
+   direct client) pass the connection on; FAILED was logged. */
 static enum haproxy_read_status haproxy_conn_try(struct haproxy_conn *hc)
 {
 	struct proxy_header hdr;
 	enum haproxy_read_status status = haproxy_conn_read(hc, &hdr);
 
+	if (status == HAPROXY_READ_DIRECT) {
+		haproxy_log_direct(haproxy_conn_event(hc), &hc->conn,
+				   "not_proxy", "it did not start with a "
+				   "PROXY header");
+	}
 	if (status == HAPROXY_READ_DONE && !haproxy_conn_apply(hc, &hdr))
 		return HAPROXY_READ_FAILED;
 	return status;
@@ -254,9 +345,10 @@ static void haproxy_conn_free(struct haproxy_conn **_hc)
 	*_hc = NULL;
 	io_remove(&hc->io);
 	timeout_remove(&hc->to);
-	buffer_free(&hc->header);
+	timeout_remove(&hc->to_direct);
+	if (hc->header != NULL)
+		buffer_free(&hc->header);
 	event_unref(&hc->event);
-	i_free(hc->peer);
 	i_free(hc);
 }
 
@@ -279,7 +371,7 @@ static void haproxy_conn_input(struct haproxy_conn *hc)
 	enum haproxy_read_status status = haproxy_conn_try(hc);
 
 	if (status != HAPROXY_READ_WAIT)
-		haproxy_conn_finish(hc, status == HAPROXY_READ_DONE);
+		haproxy_conn_finish(hc, status != HAPROXY_READ_FAILED);
 }
 
 static void haproxy_conn_timeout(struct haproxy_conn *hc)
@@ -287,46 +379,71 @@ static void haproxy_conn_timeout(struct haproxy_conn *hc)
 	haproxy_conn_fail_detail(hc, LOG_TYPE_ERROR, "timeout", "timeout",
 		t_strdup_printf("Timed out after %u secs waiting for the "
 				"PROXY header", haproxy_timeout_secs),
-		t_strdup_printf("received=%zu bytes", hc->header->used));
+		t_strdup_printf("received=%zu bytes",
+				haproxy_conn_received(hc)));
 	haproxy_conn_finish(hc, FALSE);
 }
 
-static const char *
-haproxy_conn_peer(const struct master_service_connection *conn)
+/* A peer in both lists that has not said a word: IMAP, POP3, SMTP and
+   ManageSieve clients wait for the greeting, a proxy would have sent its
+   header by now. */
+static void haproxy_conn_direct_timeout(struct haproxy_conn *hc)
 {
-	string_t *str = t_str_new(64);
-
-	str_printfa(str, "rip=%s, rport=%u", net_ip2addr(&conn->real_remote_ip),
-		    conn->real_remote_port);
-	if (conn->name[0] != '\0')
-		str_printfa(str, ", listener=%s", conn->name);
-	return str_c(str);
+	haproxy_log_direct(haproxy_conn_event(hc), &hc->conn, "no_header",
+			   "nothing sent within haproxy_direct_wait");
+	haproxy_conn_finish(hc, TRUE);
 }
 
-void haproxy_conn_new(struct master_service_connection *conn,
+/* A peer that may only connect directly: served as on a plain listener,
+   nothing read. */
+static void
+haproxy_conn_direct(struct master_service_connection *conn,
+		    master_service_connection_callback_t *callback)
+{
+	struct event *event = haproxy_event_create(conn);
+
+	haproxy_log_direct(event, conn, "direct_network",
+			   "peer is in haproxy_direct_networks only");
+	event_unref(&event);
+	callback(conn);
+}
+
+void haproxy_conn_new(const struct haproxy_listener *listener,
+		      struct master_service_connection *conn,
 		      master_service_connection_callback_t *callback)
 {
-	struct haproxy_conn *hc = i_new(struct haproxy_conn, 1);
+	bool trusted = haproxy_networks_match(haproxy_trusted,
+					      &conn->real_remote_ip);
+	bool direct = listener->direct != NULL &&
+		haproxy_networks_match(listener->direct, &conn->real_remote_ip);
+	struct haproxy_conn *hc;
 
+	if (direct && !trusted) {
+		haproxy_conn_direct(conn, callback);
+		return;
+	}
+
+	hc = i_new(struct haproxy_conn, 1);
 	hc->conn = *conn;
 	hc->callback = callback;
-	hc->event = haproxy_event_create(conn);
-	hc->header = buffer_create_dynamic(default_pool, HAPROXY_PEEK_SIZE);
-	hc->peer = i_strdup(haproxy_conn_peer(conn));
-
-	if (!haproxy_trust_check(haproxy_trust, &conn->real_remote_ip)) {
+	if (!trusted) {
 		haproxy_conn_fail(hc, LOG_TYPE_WARNING, "untrusted", "untrusted",
-			haproxy_trust_is_empty(haproxy_trust) ?
+			haproxy_networks_is_empty(haproxy_trusted) ?
 			"Peer not trusted: haproxy_trusted_networks is empty" :
 			"Peer not in haproxy_trusted_networks");
 		haproxy_conn_free(&hc);
 		return;
+	}
+	if (direct) {
+		hc->to_direct = timeout_add(listener->direct_wait_msecs,
+					    haproxy_conn_direct_timeout, hc);
 	}
 
 	/* The header is often there already: decide without waiting. The
 	   master closes conn unless it is accepted or passed on. */
 	switch (haproxy_conn_try(hc)) {
 	case HAPROXY_READ_DONE:
+	case HAPROXY_READ_DIRECT:
 		*conn = hc->conn;
 		haproxy_conn_free(&hc);
 		callback(conn);
@@ -343,10 +460,10 @@ void haproxy_conn_new(struct master_service_connection *conn,
 	DLLIST_PREPEND(&haproxy_conns, hc);
 }
 
-void haproxy_conns_init(const struct haproxy_trust *trust,
+void haproxy_conns_init(const struct haproxy_networks *trusted,
 			unsigned int timeout_secs)
 {
-	haproxy_trust = trust;
+	haproxy_trusted = trusted;
 	haproxy_timeout_secs = timeout_secs;
 }
 

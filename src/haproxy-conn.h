@@ -3,17 +3,29 @@
 
 #include "master-service.h"
 
-struct haproxy_trust;
+struct haproxy_networks;
 
-void haproxy_conns_init(const struct haproxy_trust *trust,
+/* A haproxy = yes listener the plugin took over from Dovecot. */
+struct haproxy_listener {
+	int fd;
+	/* Peers that may connect without a header (NULL: none), and how long
+	   one that may also send a header can stay silent before it is
+	   served as a direct client. */
+	const struct haproxy_networks *direct;
+	unsigned int direct_wait_msecs;
+};
+
+void haproxy_conns_init(const struct haproxy_networks *trusted,
 			unsigned int timeout_secs);
 /* Close every connection still waiting for its header. */
 void haproxy_conns_deinit(void);
 
 /* A new connection on a listener the plugin owns, called in place of the
-   service callback. Once a valid header has been read, conn (rewritten)
-   goes to callback; anything else closes it with one log line. */
-void haproxy_conn_new(struct master_service_connection *conn,
+   service callback. Once a valid header has been read, or the peer turns
+   out to be a direct client, conn (rewritten by the header) goes to
+   callback; anything else closes it with one log line. */
+void haproxy_conn_new(const struct haproxy_listener *listener,
+		      struct master_service_connection *conn,
 		      master_service_connection_callback_t *callback);
 
 #endif

@@ -6,7 +6,7 @@
 #include "ioloop.h"
 #include "module-dir.h"
 #include "haproxy-compat.h"
-#include "haproxy-trust.h"
+#include "haproxy-networks.h"
 #include "haproxy-client.h"
 #include "haproxy-conn.h"
 
@@ -16,30 +16,38 @@ void haproxy_plugin_init(struct module *module);
 void haproxy_plugin_deinit(void);
 
 static pool_t haproxy_pool = NULL;
-static ARRAY(int) haproxy_listen_fds;
+static ARRAY(struct haproxy_listener) haproxy_listeners;
 static master_service_connection_callback_t *haproxy_next_callback = NULL;
 static struct timeout *haproxy_to_install = NULL;
 /* The master's pre-accepted connection, until the callback is wrapped. */
 static struct master_service_connection haproxy_preaccepted;
 static bool haproxy_have_preaccepted = FALSE;
 
+static const struct haproxy_listener *haproxy_listener_find(int listen_fd)
+{
+	const struct haproxy_listener *listener;
+
+	array_foreach(&haproxy_listeners, listener) {
+		if (listener->fd == listen_fd)
+			return listener;
+	}
+	return NULL;
+}
+
 static bool haproxy_listener_is_ours(int listen_fd)
 {
-	const int *fd;
-
-	array_foreach(&haproxy_listen_fds, fd) {
-		if (*fd == listen_fd)
-			return TRUE;
-	}
-	return FALSE;
+	return haproxy_listener_find(listen_fd) != NULL;
 }
 
 static void haproxy_service_callback(struct master_service_connection *conn)
 {
+	const struct haproxy_listener *listener =
+		haproxy_listener_find(conn->listen_fd);
+
 	/* Anything still kept for this fd belongs to a closed connection. */
 	haproxy_facts_forget(conn->fd);
-	if (haproxy_listener_is_ours(conn->listen_fd))
-		haproxy_conn_new(conn, haproxy_next_callback);
+	if (listener != NULL)
+		haproxy_conn_new(listener, conn, haproxy_next_callback);
 	else
 		haproxy_next_callback(conn);
 }
@@ -63,43 +71,78 @@ static void haproxy_install_callback(void *context ATTR_UNUSED)
 	}
 }
 
+/* Who may connect to a listener without a header, from the plugin's
+   settings. */
+static void
+haproxy_listener_init(struct haproxy_listener *listener, const char *name,
+		      unsigned int timeout_secs)
+{
+	const struct haproxy_settings *set;
+	struct haproxy_networks *direct;
+	const char *error;
+
+	if (haproxy_settings_get(name, &set, &error) < 0)
+		i_fatal("%s", error);
+	direct = haproxy_networks_parse(haproxy_pool, "haproxy_direct_networks",
+					set->haproxy_direct_networks, &error);
+	if (direct == NULL)
+		i_fatal("%s", error);
+	if (!haproxy_networks_is_empty(direct)) {
+		if (set->haproxy_direct_wait >= timeout_secs * 1000) {
+			i_fatal("haproxy_direct_wait (%u ms) must be shorter "
+				"than haproxy_timeout (%u s)",
+				set->haproxy_direct_wait, timeout_secs);
+		}
+		listener->direct = direct;
+		listener->direct_wait_msecs = set->haproxy_direct_wait;
+	}
+	haproxy_settings_put(set);
+}
+
 /* Clearing the flag keeps master_service_listen() from starting its own
    parser on these listeners. */
-static void haproxy_take_listeners(void)
+static void haproxy_take_listeners(unsigned int timeout_secs)
 {
 	unsigned int i;
 
 	for (i = 0; i < master_service->socket_count; i++) {
 		struct master_service_listener *l = &master_service->listeners[i];
+		struct haproxy_listener *listener;
 
-		if (l->haproxy) {
-			array_push_back(&haproxy_listen_fds, &l->fd);
-			l->haproxy = FALSE;
-		}
+		if (!l->haproxy)
+			continue;
+		listener = array_append_space(&haproxy_listeners);
+		listener->fd = l->fd;
+		haproxy_listener_init(listener, l->name != NULL ? l->name : "",
+				      timeout_secs);
+		l->haproxy = FALSE;
 	}
 }
 
 void haproxy_plugin_init(struct module *module)
 {
 	const struct master_service_settings *set = haproxy_service_settings();
-	struct haproxy_trust *trust;
+	struct haproxy_networks *trusted;
+	unsigned int timeout_secs = set->haproxy_timeout;
 	const char *error;
 
 	haproxy_pool = pool_alloconly_create("haproxy plugin", 1024);
-	trust = haproxy_trust_parse(haproxy_pool, set->haproxy_trusted_networks,
-				    &error);
-	if (trust == NULL)
+	trusted = haproxy_networks_parse(haproxy_pool,
+					 "haproxy_trusted_networks",
+					 set->haproxy_trusted_networks, &error);
+	if (trusted == NULL)
 		i_fatal("%s", error);
 
-	p_array_init(&haproxy_listen_fds, haproxy_pool, 4);
-	haproxy_take_listeners();
-	if (array_is_empty(&haproxy_listen_fds))
+	p_array_init(&haproxy_listeners, haproxy_pool, 4);
+	/* Reading the plugin's settings may replace set. */
+	haproxy_take_listeners(timeout_secs);
+	if (array_is_empty(&haproxy_listeners))
 		return;
 	haproxy_have_preaccepted =
 		haproxy_take_preaccepted(haproxy_listener_is_ours,
 					 &haproxy_preaccepted);
 
-	haproxy_conns_init(trust, set->haproxy_timeout);
+	haproxy_conns_init(trusted, timeout_secs);
 	haproxy_client_init(module);
 	haproxy_to_install = timeout_add_short(0, haproxy_install_callback,
 					       (void *)NULL);
@@ -107,7 +150,7 @@ void haproxy_plugin_init(struct module *module)
 
 void haproxy_plugin_deinit(void)
 {
-	if (!array_is_empty(&haproxy_listen_fds)) {
+	if (!array_is_empty(&haproxy_listeners)) {
 		if (master_service->callback == haproxy_service_callback)
 			master_service->callback = haproxy_next_callback;
 		timeout_remove(&haproxy_to_install);
