@@ -81,8 +81,11 @@ haproxy_listener_init(struct haproxy_listener *listener, const char *name,
 	struct haproxy_networks *direct;
 	const char *error;
 
-	if (haproxy_settings_get(name, &set, &error) < 0)
-		i_fatal("%s", error);
+	if (haproxy_settings_get(name, &set, &error) < 0) {
+		i_fatal("haproxy: Cannot read the plugin's settings: %s "
+			"(is settings/libhaproxy_settings.so installed in "
+			"Dovecot's module directory?)", error);
+	}
 	direct = haproxy_networks_parse(haproxy_pool, "haproxy_direct_networks",
 					set->haproxy_direct_networks, &error);
 	if (direct == NULL)

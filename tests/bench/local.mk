@@ -29,3 +29,10 @@ bench-e2e: all
 	HAPROXY_CONNECT='$(abs_top_builddir)/src/haproxy-connect' \
 		$(PYTHON3) -B $(top_srcdir)/tests/bench/bench-e2e.py
 EXTRA_DIST += tests/bench/bench-e2e.py
+
+# How late HAProxy's header comes after accept(), idle and loaded: the
+# measure behind haproxy_direct_wait's default.
+bench_runs += bench-header-delay
+bench-header-delay:
+	$(PYTHON3) -B $(top_srcdir)/tests/bench/bench-header-delay.py
+EXTRA_DIST += tests/bench/bench-header-delay.py
