@@ -23,6 +23,10 @@ src_lib20_haproxy_plugin_la_CFLAGS = $(DOVECOT_CFLAGS) $(WERROR_CFLAGS)
 src_lib20_haproxy_plugin_la_LDFLAGS = -module -avoid-version -shared
 src_lib20_haproxy_plugin_la_LIBADD = src/libproxyproto.la
 
+# Its manual page.
+man7_MANS += src/dovecot-haproxy.7
+EXTRA_DIST += src/dovecot-haproxy.7
+
 # Dovecot loads lib*_plugin.so; libtool's .la has no use there.
 install-data-hook:
 	rm -f $(DESTDIR)$(login_moduledir)/lib20_haproxy_plugin.la
