@@ -8,6 +8,7 @@ packages="gcc libc6-dev make autoconf automake libtool pkg-config
 	dovecot-submissiond dovecot-managesieved haproxy
 	libcmocka-dev libssl-dev openssl python3 curl
 	clang libclang-rt-dev gcovr
+	debhelper lintian groff-base man-db
 	${DEPS_EXTRA:-}"
 
 missing=

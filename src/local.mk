@@ -46,6 +46,10 @@ src_libhaproxy_settings_la_CFLAGS = $(DOVECOT_MODULE_CFLAGS)
 src_libhaproxy_settings_la_LDFLAGS = $(DOVECOT_MODULE_LDFLAGS)
 src_libhaproxy_settings_la_LIBADD = src/libhaproxysettings.la
 
+# The plugin's manual page.
+man7_MANS += src/dovecot-haproxy.7
+EXTRA_DIST += src/dovecot-haproxy.7
+
 # Dovecot loads lib*.so; libtool's .la files have no use there.
 install-data-hook:
 	rm -f $(DESTDIR)$(login_moduledir)/lib20_haproxy_plugin.la \

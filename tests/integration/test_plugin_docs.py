@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""dovecot-haproxy(7) names what the plugin's code does: every setting it
+reads, every result and error_code of its event, every event field; and
+its TROUBLESHOOTING section has the messages administrators meet."""
+
+import glob
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tap  # noqa: E402
+
+SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                   "..", "..", "src")
+# (what an administrator meets, the text the section must hold for it)
+TROUBLES = [
+    ("an untrusted peer", "Peer not in haproxy_trusted_networks"),
+    ("the empty list", "haproxy_trusted_networks is empty"),
+    ("a timeout", "Timed out after"),
+    ("a peer that sends no header", "Not a PROXY protocol header"),
+    ("health checks", "check\\-send\\-proxy"),
+    ("a plain TCP check", "Connection closed before sending a PROXY header"),
+    ("an ABI mismatch", "Module is for different ABI version"),
+    ("a plugin that is not installed", "Plugin 'haproxy' not found"),
+    ("no login plugin installed", "opendir(/usr/lib/dovecot/modules/login)"),
+    ("an invalid network", "haproxy_trusted_networks: Invalid network"),
+    ("haproxy_timeout without unit", "is missing units"),
+    ("plaintext auth refused", "Plaintext authentication disallowed"),
+    ("Dovecot 2.4's login_plugins", "login_plugins { haproxy = yes }"),
+]
+
+
+def read(path):
+    with open(path) as f:
+        return f.read()
+
+
+def plugin_sources():
+    return "".join(read(p) for p in
+                   sorted(glob.glob(os.path.join(SRC, "haproxy-*.c")))
+                   if "haproxy-connect" not in p)
+
+
+def code_error_codes(code):
+    """The decoder's error names, and the codes the plugin passes along
+    with a result or returns from applying a header."""
+    names = set(re.findall(r'\[PROXY_ERROR_\w+\] = \{ "(\w+)"',
+                           read(os.path.join(SRC, "proxy-decoder.c"))))
+    names.discard("none")
+    names |= set(re.findall(r'haproxy_conn_fail(?:_detail)?\(hc, '
+                            r'LOG_TYPE_\w+, "\w+",\s*"(\w+)"', code))
+    names |= set(re.findall(r'\*error_code_r = "(\w+)"', code))
+    return names
+
+
+def code_results(code):
+    return (set(re.findall(r'haproxy_conn_fail(?:_detail)?\(hc, '
+                           r'LOG_TYPE_\w+, "(\w+)"', code)) |
+            set(re.findall(r'haproxy_event_finished\(hc->event, "(\w+)"',
+                           code)))
+
+
+def code_fields(code):
+    """Field names of the events: those of the connection's event, of the
+    finished event, and the header's facts."""
+    fields = set(re.findall(r'event_add_(?:str|int)\(event, "(\w+)"', code))
+    fields |= set(re.findall(r'add_(?:str|int)\("(\w+)"', code))
+    fields |= set(re.findall(r'(?:haproxy_facts_add|facts_add_bytes)\('
+                             r'facts,\s*"(\w+)"', code))
+    # haproxy_tlv_0x%02x
+    fields |= {m.split("%")[0] for m in
+               re.findall(r'"(haproxy_tlv_0x%02x)"', code)}
+    return fields
+
+
+def man_section(man, title, level="SH"):
+    start = man.index(f".{level} {title}\n")
+    end = man.find(f".{level} ", start + 1)
+    return man[start:end if end >= 0 else len(man)]
+
+
+def man_tags(section):
+    """The bold words of the .TP tags in section."""
+    return set(re.findall(r"^\.TP\n\.B (\S+)$", section, re.M))
+
+
+def main():
+    with tap.Tap() as t:
+        code = plugin_sources()
+        man = read(os.path.join(SRC, "dovecot-haproxy.7"))
+
+        errors = code_error_codes(code)
+        t.ok(len(errors) > 20, "the error codes were found", sorted(errors))
+        t.eq(sorted(man_tags(man_section(man, "Error codes", "SS"))),
+             sorted(errors), "the page lists exactly the error codes")
+
+        results = code_results(code)
+        t.eq(sorted(results), ["accepted", "disconnected", "rejected",
+                               "timeout", "untrusted"],
+             "the results were found")
+        result_item = man[man.index(".B result\n"):]
+        result_item = result_item[:result_item.index(".TP")]
+        t.eq(sorted(set(re.findall(r"^\.B (\w+)$", result_item, re.M)) -
+                    {"result"}), sorted(results),
+             "the page's result field lists exactly the results")
+
+        fields = code_fields(code)
+        t.ok(len(fields) > 25, "the event fields were found", sorted(fields))
+        t.eq(sorted(f for f in fields
+                    if not re.search(rf"(?<!\w){f}(?!\w)", man)), [],
+             "the page names every event field")
+
+        settings = set(re.findall(r"set->(haproxy_\w+)", code))
+        t.eq(sorted(settings), ["haproxy_timeout", "haproxy_trusted_networks"],
+             "the settings the plugin reads were found")
+        t.ok(settings <= man_tags(man_section(man, "SETTINGS")),
+             "the page's SETTINGS describe each of them")
+
+        troubles = man_section(man, "TROUBLESHOOTING")
+        for what, text in TROUBLES:
+            t.ok(text in troubles, f"TROUBLESHOOTING covers {what}")
+
+
+if __name__ == "__main__":
+    main()
