@@ -57,8 +57,8 @@ def code_error_codes(code):
 def code_results(code):
     return (set(re.findall(r'haproxy_conn_fail(?:_detail)?\(hc, '
                            r'LOG_TYPE_\w+, "(\w+)"', code)) |
-            set(re.findall(r'haproxy_event_finished\(hc->event, "(\w+)"',
-                           code)))
+            set(re.findall(r'haproxy_event_finished\([^,()]+(?:\(\w+\))?, '
+                           r'"(\w+)"', code)))
 
 
 def code_fields(code):
@@ -96,8 +96,8 @@ def main():
              sorted(errors), "the page lists exactly the error codes")
 
         results = code_results(code)
-        t.eq(sorted(results), ["accepted", "disconnected", "rejected",
-                               "timeout", "untrusted"],
+        t.eq(sorted(results), ["accepted", "direct", "disconnected",
+                               "rejected", "timeout", "untrusted"],
              "the results were found")
         result_item = man[man.index(".B result\n"):]
         result_item = result_item[:result_item.index(".TP")]
@@ -112,7 +112,9 @@ def main():
              "the page names every event field")
 
         settings = set(re.findall(r"set->(haproxy_\w+)", code))
-        t.eq(sorted(settings), ["haproxy_timeout", "haproxy_trusted_networks"],
+        t.eq(sorted(settings), ["haproxy_direct_networks",
+                                "haproxy_direct_wait", "haproxy_timeout",
+                                "haproxy_trusted_networks"],
              "the settings the plugin reads were found")
         t.ok(settings <= man_tags(man_section(man, "SETTINGS")),
              "the page's SETTINGS describe each of them")
