@@ -7,7 +7,8 @@ shipped example conf.d/30-haproxy.conf.
 - An empty list trusts nobody, and the warning says why.
 - The example passes doveconf, and included into a sandbox configuration
   (only the trusted networks and the ports changed) it serves headers on
-  its four listeners and counts them with its metric.
+  its four listeners and counts them with its metric. It is written in
+  Dovecot 2.3's syntax, so only a 2.3 runs it.
 """
 
 import csv
@@ -18,11 +19,13 @@ import subprocess
 
 from headers import run_client
 from sandbox import (CLIENT_IP, PROXY_IP, TIMEOUT, Dovecot, Listener,
-                     Sandbox, plugin_dir, unmet_requirements, wait_until)
+                     Sandbox, dovecot_under_test, plugin_dir,
+                     unmet_requirements, wait_until)
 from tap import Tap
 
 EXAMPLE = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                        os.pardir, os.pardir, "conf.d", "30-haproxy.conf")
+EXAMPLE_SYNTAX = "2.3"  # as sandbox.Dovecot23.syntax names it
 # The master starts a login process at once instead of on a connection.
 LOGIN_AT_START = """
 service imap-login {
@@ -81,6 +84,10 @@ def empty_list(t, sb):
 
 
 def example(t, sb):
+    if dovecot_under_test().syntax != EXAMPLE_SYNTAX:
+        t.skip("the example conf.d/30-haproxy.conf",
+               f"written in Dovecot {EXAMPLE_SYNTAX}'s syntax")
+        return
     with t.check("doveconf accepts the example conf.d/30-haproxy.conf"):
         run = subprocess.run(["doveconf", "-c", EXAMPLE, "-n"],
                              capture_output=True, text=True, timeout=TIMEOUT)
