@@ -5,6 +5,11 @@ login service; and a plain listener next to the haproxy ones, untouched.
 Clients connect from CLIENT_IP through HAProxy (PROXY_IP) to Dovecot
 (DOVECOT_IP). The user "near" may only log in from the client's address and
 "far" only from the proxy's, so a login proves which address auth saw.
+
+The login services run in their default mode, one client per login
+process, which login lines ending in the process's pid show. From Dovecot
+2.4.2 on the master accepts that one connection itself, before the process
+and the plugin are up, and the plugin must take it over.
 """
 
 import imaplib
@@ -22,8 +27,6 @@ USERS = {
     "near": {"allow_nets": CLIENT_IP + "/32"},
     "far": {"allow_nets": PROXY_IP + "/32"},
 }
-# The plugin's accepted headers are logged at debug level.
-CONFIG = "log_debug = category=haproxy\n"
 VERSIONS = {"v1": "send-proxy", "v2": "send-proxy-v2"}
 
 
@@ -100,16 +103,24 @@ def imap_transcript(endpoint):
         return transcript + recv_all(sock)
 
 
+def config(dut):
+    """Accepted headers logged (at debug level), login lines that end with
+    the login process's pid."""
+    return ("log_debug = category=haproxy\n"
+            f"login_log_format = {dut.login_log_format}, "
+            f"pid={dut.pid_variable}\n")
+
+
 def session_log(dovecot, endpoint):
     """The transcript of a session on endpoint and the imap-login lines it
-    logged, with ports and session IDs blanked."""
+    logged, with ports, session IDs and pids blanked."""
     mark = dovecot.log_mark()
     transcript = imap_transcript(endpoint)
     dovecot.wait_for_log(
         rf"imap-login: Info: {dovecot.under_test.login_aborted}", since=mark)
     lines = re.findall(r" (imap-login: .*)", dovecot.log_text(mark))
-    return transcript, [re.sub(r"\b(\w*port|session)=[^,]*", r"\1=*", line)
-                        for line in lines]
+    return transcript, [re.sub(r"\b(\w*port|session|pid)=[^,]*", r"\1=*",
+                               line) for line in lines]
 
 
 with Tap() as t:
@@ -120,12 +131,12 @@ with Tap() as t:
         listeners = [Listener(p, p + "-proxy", haproxy=True)
                      for p in dut.login_services]
         dc = Dovecot(sb, listeners + [Listener("imap", "imap")], USERS,
-                     plugin_dir(), extra_config=CONFIG)
+                     plugin_dir(), extra_config=config(dut))
         # The same listeners without the plugin: the reference for the
         # plain listener.
         builtin = Dovecot(sb, [Listener("imap", "imap-proxy", haproxy=True),
                                Listener("imap", "imap")], USERS,
-                          extra_config=CONFIG, name="builtin")
+                          extra_config=config(dut), name="builtin")
         hap = HAProxy(sb)
         fronts = {}
         for protocol in dut.login_services:
@@ -141,6 +152,7 @@ with Tap() as t:
         with dc, builtin, hap:
             if "sieve" not in dut.login_services:
                 t.skip("ManageSieve logins", "managesieve-login not installed")
+            login_pids = []
             for (protocol, version), front in fronts.items():
                 service = dut.login_services[protocol][0]
                 name = f"{protocol} {version}"
@@ -155,6 +167,7 @@ with Tap() as t:
                     assert_login(fields, rip=CLIENT_IP, rport=port,
                                  lip=PROXY_IP, lport=front.port,
                                  real_rip=PROXY_IP)
+                    login_pids.append(fields["pid"])
                 # The plugin names the peer it read the header from: the
                 # proxy, from the login line's real_rport.
                 with t.check(f"{name}: the plugin read the header from the "
@@ -178,6 +191,9 @@ with Tap() as t:
                     t.ok(f"([{CLIENT_IP}])".encode() in received,
                          f"{name}: the relayed message's Received: header "
                          "names the client", received)
+
+            t.eq(len(set(login_pids)), len(fronts), f"{len(fronts)} logins, "
+                 "each in a login process of its own (default mode)")
 
             # Without the SSL TLV nothing says that the client used TLS.
             # Dovecot 2.3 then does not count the connection as secured and
