@@ -4,8 +4,8 @@
 a Dovecot with its built-in parser, and their plain listeners with no
 header.
 
-Both Dovecots keep one long-lived imap-login process (service_count = 0),
-so what differs is the header handling, not process creation. Modes take
+Both Dovecots keep one long-lived imap-login process, so what differs is
+the header handling, not process creation. Modes take
 turns round after round so that drift in machine speed hits them alike.
 Prints medians and ratios; asserts nothing about speed."""
 
@@ -18,17 +18,10 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..",
                                 "integration"))
 from sandbox import (PROXY_IP, Dovecot, Listener, Sandbox,  # noqa: E402
-                     connect, plugin_dir)
+                     connect, dovecot_under_test, plugin_dir)
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "7"))
 SESSIONS = int(os.environ.get("BENCH_SESSIONS", "200"))
-LONG_LIVED = """
-service imap-login {
-  service_count = 0
-  process_min_avail = 1
-  process_limit = 1
-}
-"""
 
 HEADERS = {
     "v1 TCP4": ["-1", "--src", "198.51.100.7:40000",
@@ -92,15 +85,17 @@ def main():
     if plugins is None:
         sys.exit("bench-e2e: HAPROXY_PLUGIN_DIR does not hold the plugin")
     headers = {name: header(args) for name, args in HEADERS.items()}
+    long_lived = dovecot_under_test().long_lived(
+        "imap-login", "process_min_avail = 1", "process_limit = 1")
 
     with Sandbox() as sb:
         ours = Dovecot(sb, [Listener("imap", "proxy", haproxy=True),
                             Listener("imap", "plain")],
-                       plugin_dir=plugins, extra_config=LONG_LIVED,
+                       plugin_dir=plugins, extra_config=long_lived,
                        name="plugin")
         builtin = Dovecot(sb, [Listener("imap", "proxy", haproxy=True),
                                Listener("imap", "plain")],
-                          extra_config=LONG_LIVED, name="builtin")
+                          extra_config=long_lived, name="builtin")
         # The plain listener of the plugin's Dovecot shows what the plugin
         # costs the listeners it does not own.
         modes = {"direct": (builtin.listener("plain"), b""),

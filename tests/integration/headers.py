@@ -75,20 +75,10 @@ def login_pids(dovecot, service="imap-login"):
     return sorted(pids)
 
 
-# An event_exporter with transport = log and format = json writes each
-# event as one line of the stats process. The test's Dovecot needs:
-JSON_LOG_EXPORTER = """
-event_exporter json_log {
-  transport = log
-  format = json
-  format_args = time-rfc3339
-}
-"""
-
-
 def exported_event(dovecot, name, pattern=".*", since=0):
     """The first event called name exported to the log after offset
-    since whose JSON matches regex pattern, waiting for it; as a dict."""
+    since whose JSON matches regex pattern, waiting for it; as a dict.
+    The Dovecot needs a json_log_exporter() (sandbox.Dovecot23)."""
     match = dovecot.wait_for_log(
         r'^.* stats: Info: (\{"event":"%s",%s\})$' % (name, pattern),
         since=since)

@@ -10,13 +10,17 @@
             with IMAP(front) as imap:          # connects from CLIENT_IP
                 imap.starttls(sb.certs.context())
                 imap.login("alice", PASSWORD)
-            dc.wait_for_log(r"Login: user=<alice>.* rip=127\\.0\\.0\\.7,")
+            assert_login(dc.wait_for_login("alice"), rip=CLIENT_IP)
 
 Linux treats all of 127.0.0.0/8 as local, so the client, the proxy and
 Dovecot each get an address of their own and the logs tell them apart.
 Each server runs in the foreground as our child, in a session of its own;
 stopping it checks that none of its processes is left. Sandbox.close()
 stops whatever is still running and removes the directory.
+
+Dovecot is the one first on PATH, a 2.3 or a 2.4. dovecot_under_test()
+describes it: it writes settings in its syntax for extra_config
+(dut.long_lived("imap-login"), dut.metric(...)) and knows its log lines.
 """
 
 import base64
@@ -44,22 +48,15 @@ TIMEOUT = 5.0             # bound of every wait and client socket operation
 PASSWORD = "secret"       # every user's password unless set otherwise
 
 # The login lines show the client as the proxy reported it (rip, lip) and
-# the peer that really connected (real_rip, real_lip). Empty ones are left out.
+# the peer that really connected (real_rip, real_lip). Empty ones are left
+# out. The variables are 2.4's names, which 2.3 knows as aliases.
 LOG_FORMAT_ELEMENTS = (
-    "user=<%u> method=%m rip=%r rport=%b lip=%l lport=%a "
-    "real_rip=%{real_rip} real_rport=%{real_rport} "
-    "real_lip=%{real_lip} real_lport=%{real_lport} "
-    "listener=%{listener} local_name=%{local_name} secured=%c ssl=%k "
-    "mpid=%e session=<%{session}>")
-
-# protocol: (login service, its built-in listeners, which we disable)
-LOGIN_SERVICES = {
-    "imap": ("imap-login", ("imap", "imaps")),
-    "pop3": ("pop3-login", ("pop3", "pop3s")),
-    "submission": ("submission-login", ("submission", "submissions")),
-}
-if os.path.exists("/usr/lib/dovecot/managesieve-login"):
-    LOGIN_SERVICES["sieve"] = ("managesieve-login", ("sieve",))
+    "user=<%{user}> method=%{mechanism} rip=%{remote_ip} "
+    "rport=%{remote_port} lip=%{local_ip} lport=%{local_port} "
+    "real_rip=%{real_remote_ip} real_rport=%{real_remote_port} "
+    "real_lip=%{real_local_ip} real_lport=%{real_local_port} "
+    "listener=%{listener} local_name=%{local_name} secured=%{secured} "
+    "ssl=%{ssl_security} mpid=%{mail_pid} session=<%{session}>")
 
 
 def unmet_requirements(plugin=False, client=False):
@@ -109,6 +106,230 @@ def wait_until(predicate, timeout=TIMEOUT, interval=0.02):
         time.sleep(interval)
 
 
+# protocol: (login service, its built-in listeners, which Dovecot() disables)
+_LOGIN_SERVICES = {
+    "imap": ("imap-login", ("imap", "imaps")),
+    "pop3": ("pop3-login", ("pop3", "pop3s")),
+    "submission": ("submission-login", ("submission", "submissions")),
+    "sieve": ("managesieve-login", ("sieve",)),
+}
+_under_test = None
+
+
+def dovecot_under_test():
+    """The Dovecot23 or Dovecot24 that describes the dovecot first on PATH
+    (make check puts the one the plugin was built for first), made once."""
+    global _under_test
+    if _under_test is None:
+        version = subprocess.run(
+            ["dovecot", "--version"], check=True, capture_output=True,
+            text=True, timeout=TIMEOUT).stdout.split()[0]
+        release = tuple(int(n) for n in version.split("."))
+        _under_test = (Dovecot24 if release >= (2, 4) else Dovecot23)(
+            version, release)
+    return _under_test
+
+
+class Dovecot23:
+    """The Dovecot under test, a 2.3.x: its version, what doveconf says
+    about it, how its settings are written and how its logs word things.
+
+    Dovecot24 overrides what 2.4 does differently: the two classes are the
+    one place that knows how the versions differ. Tests take settings from
+    them for extra_config, and their expectations where Dovecot differs.
+    The methods return a regex for a log line, or settings text."""
+
+    syntax = "2.3"                # its configuration syntax
+    logged_in = "Login"           # the message of a login line,
+    login_aborted = "Disconnected"  # of a client gone without logging in
+    # %{secured} of a proxied connection whose header has the SSL TLV, and
+    # of one whose header has none: 2.3 counts a proxied connection as
+    # secured only when the SSL TLV says that the client used TLS.
+    secured_ssl_tlv = "secured"
+    secured_no_ssl_tlv = ""
+    logs_real_rip = True          # %{real_remote_ip} is the real peer
+    login_log_format = "%$: %s"   # its default
+    pid_variable = "%{pid}"       # the process ID, in login_log_format
+    # Whether a metric counts events that lack a group_by field, under an
+    # empty value (its name then ends in "_").
+    groups_missing_field = False
+    listener_address = "address"  # an inet_listener's address setting
+
+    def __init__(self, version, release):
+        self.version = version    # as dovecot --version prints it
+        self.release = release    # as numbers: (2, 3, 19, 1)
+        self.libexec_dir = self._doveconf("libexec_dir")
+        self.greeting = self._doveconf("login_greeting")
+        # protocol: (login service, its built-in listeners); ManageSieve
+        # only where Pigeonhole is installed.
+        self.login_services = {
+            protocol: services for protocol, services in
+            _LOGIN_SERVICES.items() if protocol != "sieve"
+            or os.path.exists(os.path.join(self.libexec_dir, services[0]))}
+
+    def _doveconf(self, setting):
+        """The default of setting, as IMAP's login process sees it (2.4's
+        doveconf -h refuses a name that submission and LMTP have too)."""
+        with tempfile.NamedTemporaryFile("w", suffix=".conf") as config:
+            config.write(self.preamble())
+            config.flush()
+            return subprocess.run(
+                ["doveconf", "-c", config.name, "-f", "protocol=imap", "-h",
+                 setting], check=True, capture_output=True, text=True,
+                timeout=TIMEOUT).stdout.rstrip("\n")
+
+    def auth_info(self, source, user, ip, message):
+        """auth's Info line with the regex message about user from ip,
+        logged by source: a passdb driver or a SASL mechanism."""
+        source, user, ip = map(re.escape, (source, user, ip))
+        return rf"auth: Info: {source}\({user},{ip},<[^>]*>\): {message}"
+
+    def unknown_username(self, mechanism, ip):
+        """auth's Info line when the SASL mechanism (lower case) from ip
+        has no user name, as EXTERNAL without one."""
+        return self.auth_info(mechanism, "?", ip, "username not known")
+
+    def preamble(self):
+        """What a configuration file begins with."""
+        return ""
+
+    def ssl_server(self, cert, key, ca):
+        return f"ssl_cert = <{cert}\nssl_key = <{key}\nssl_ca = <{ca}\n"
+
+    def passwd_file(self, path):
+        return self._block("passdb", ["driver = passwd-file",
+                                      f"args = {path}"])
+
+    def static_passdb(self, password, username_filter):
+        """A passdb that allows the users username_filter selects this
+        password, its variables expanded for each login."""
+        return self._block("passdb", [
+            "driver = static", f"args = password={password}",
+            f"username_filter = {username_filter}"])
+
+    def static_userdb(self, home):
+        """Every user is nobody, with the home directory home/USER."""
+        return self._block("userdb", [
+            "driver = static",
+            f"args = uid=nobody gid=nogroup home={home}/%u"])
+
+    def maildir(self):
+        return "mail_location = maildir:~/Maildir\n"
+
+    def login_plugins(self, plugin_dir):
+        """The plugin in PLUGIN_DIR loaded by every login process."""
+        return f"login_plugin_dir = {plugin_dir}\nlogin_plugins = haproxy\n"
+
+    def long_lived(self, service, *lines):
+        """The block of service, with lines, whose processes serve any
+        number of clients, one after another and at once."""
+        return self._block(f"service {service}",
+                           ["service_count = 0", *lines])
+
+    def metric(self, name, event_filter, group_by=(), fields=(),
+               exporter=None):
+        """A metric of the events event_filter selects, with a sub-metric
+        for each value of the group_by fields, exporting fields with
+        exporter."""
+        lines = [f"filter = {event_filter}"] + self._group_by(group_by)
+        if fields:
+            lines.append("fields = " + " ".join(fields))
+        if exporter:
+            lines.append(f"exporter = {exporter}")
+        return self._block(f"metric {name}", lines)
+
+    def _group_by(self, fields):
+        return ["group_by = " + " ".join(fields)] if fields else []
+
+    def json_log_exporter(self, name):
+        """An event_exporter that writes each event as one JSON line of
+        the stats process, times in RFC 3339."""
+        return self._block(f"event_exporter {name}", [
+            "transport = log", "format = json",
+            "format_args = time-rfc3339"])
+
+    @staticmethod
+    def _block(header, lines):
+        """A section: header { lines }, indented."""
+        body = "".join(f"  {line}\n" for line in lines)
+        return f"{header} {{\n{body}}}\n"
+
+
+class Dovecot24(Dovecot23):
+    """The Dovecot under test, a 2.4.x: new names for most settings, named
+    passdb, userdb and group_by blocks, login lines worded anew."""
+
+    syntax = "2.4"
+    logged_in = "Logged in"
+    login_aborted = "Login aborted"
+    # 2.4 counts every proxied connection as secured, the proxy being
+    # trusted, unless ssl = required; and as TLS when the SSL TLV says
+    # that the client used TLS (login-common/client-common.c).
+    secured_ssl_tlv = "TLS"
+    secured_no_ssl_tlv = "secured"
+    # client-common.c fills %{real_remote_ip} with real_local_ip (2.4.0
+    # to 2.4.4 at least); %{real_remote_port} is right.
+    logs_real_rip = False
+    login_log_format = "%{message}: %{elements}"
+    # Only in login_log_format: 2.4 leaves out every element of
+    # login_log_format_elements that looks the same for any client.
+    pid_variable = "%{process:pid}"
+    groups_missing_field = True   # stats/stats-metrics.c
+    listener_address = "listen"
+
+    def auth_info(self, source, user, ip, message):
+        source, user, ip = map(re.escape, (source, user, ip))
+        return (rf"auth\({user},{ip},[^)]*\)<[^>]*>: Info: {source}: "
+                + message)
+
+    def unknown_username(self, mechanism, ip):
+        if self.release < (2, 4, 2):
+            return super().unknown_username(mechanism, ip)
+        # 2.4.2 rewrote SASL: the mechanism is only in the prefix.
+        return (rf"auth\(\?,{re.escape(ip)},sasl:{mechanism}\)<[^>]*>: "
+                "Info: Username not known")
+
+    def preamble(self):
+        return (f"dovecot_config_version = {self.version}\n"
+                f"dovecot_storage_version = {self.version}\n")
+
+    def ssl_server(self, cert, key, ca):
+        return (f"ssl_server_cert_file = {cert}\n"
+                f"ssl_server_key_file = {key}\n"
+                f"ssl_server_ca_file = {ca}\n")
+
+    def passwd_file(self, path):
+        return self._block("passdb passwd-file",
+                           [f"passwd_file_path = {path}"])
+
+    def static_passdb(self, password, username_filter):
+        return self._block("passdb static", [
+            f"password = {password}", f"username_filter = {username_filter}"])
+
+    def static_userdb(self, home):
+        return self._block("userdb static", [
+            "fields {", "  uid = nobody", "  gid = nogroup",
+            f"  home = {home}/%{{user}}", "}"])
+
+    def maildir(self):
+        return "mail_driver = maildir\nmail_path = ~/Maildir\n"
+
+    def login_plugins(self, plugin_dir):
+        return (f"login_plugin_dir = {plugin_dir}\n"
+                + self._block("login_plugins", ["haproxy = yes"]))
+
+    def long_lived(self, service, *lines):
+        return self._block(f"service {service}",
+                           ["restart_request_count = unlimited", *lines])
+
+    def _group_by(self, fields):
+        return [f"group_by {field} {{\n  }}" for field in fields]
+
+    def json_log_exporter(self, name):
+        return self._block(f"event_exporter {name}", [
+            "driver = log", "format = json", "time_format = rfc3339"])
+
+
 @dataclass(frozen=True)
 class Endpoint:
     address: str
@@ -118,7 +339,7 @@ class Endpoint:
 @dataclass
 class Listener:
     """One inet_listener of a Dovecot login service."""
-    protocol: str               # a key of LOGIN_SERVICES
+    protocol: str               # a key of Dovecot23.login_services
     name: str
     address: str = DOVECOT_IP
     port: "int | None" = None   # None: Dovecot() picks a free one
@@ -413,8 +634,9 @@ class Dovecot(_Server):
                  haproxy_timeout=None, extra_config="", name="dovecot",
                  endpoints=()):
         super().__init__(sandbox, name)
+        self.under_test = dovecot_under_test()
         for listener in listeners:
-            if listener.protocol not in LOGIN_SERVICES:
+            if listener.protocol not in self.under_test.login_services:
                 raise ValueError(f"no login service for {listener.protocol}")
             if listener.port is None:
                 listener.port = sandbox.free_port(listener.address)
@@ -437,12 +659,12 @@ class Dovecot(_Server):
         return next(l for l in self.listeners if l.name == name)
 
     def wait_for_login(self, user, since=0, service=r"[\w-]+"):
-        """The fields (log_fields) of the first "Login: user=<user>" line
-        after offset since, of the login service named by regex service,
-        waiting for it as wait_for_log does."""
+        """The fields (log_fields) of the first login line of user after
+        offset since, of the login service named by regex service, waiting
+        for it as wait_for_log does."""
         return log_fields(self.wait_for_log(
-            rf"^.* {service}: Info: Login: user=<{re.escape(user)}>.*",
-            since=since).group(0))
+            rf"^.* {service}: Info: {self.under_test.logged_in}: "
+            rf"user=<{re.escape(user)}>.*", since=since).group(0))
 
     def start(self):
         if self.smtp_sink:
@@ -475,19 +697,16 @@ class Dovecot(_Server):
                 extra = " ".join(f"{k}={v}" for k, v in fields.items())
                 f.write(f"{user}:{{PLAIN}}{password}::::::{extra}\n")
         certs = self.sandbox.certs
-        text = f"""\
-# Written by tests/integration/sandbox.py
+        dut = self.under_test
+        text = dut.preamble() + f"""\
+# Written by tests/integration/sandbox.py for Dovecot {dut.version}
 base_dir = {self.dir}/run
 state_dir = {self.dir}/state
 log_path = {self.log_path}
 info_log_path = {self.log_path}
 debug_log_path = {self.log_path}
-protocols = {" ".join(LOGIN_SERVICES)}
+protocols = {" ".join(dut.login_services)}
 ssl = yes
-ssl_cert = <{certs.server_cert}
-ssl_key = <{certs.server_key}
-# Only used once a test sets ssl_verify_client_cert = yes.
-ssl_ca = <{certs.ca}
 login_log_format_elements = {LOG_FORMAT_ELEMENTS}
 haproxy_trusted_networks = {self.haproxy_trusted_networks}
 auth_verbose = yes
@@ -500,25 +719,19 @@ service anvil {{
     mode = 0
   }}
 }}
-passdb {{
-  driver = passwd-file
-  args = {users_path}
-}}
-userdb {{
-  driver = static
-  args = uid=nobody gid=nogroup home={home}/%u
-}}
-mail_location = maildir:~/Maildir
 """
+        # The CA is only used once a test asks for client certificates.
+        text += dut.ssl_server(certs.server_cert, certs.server_key, certs.ca)
+        text += dut.passwd_file(users_path) + dut.static_userdb(home)
+        text += dut.maildir()
         if self.haproxy_timeout is not None:
             text += f"haproxy_timeout = {self.haproxy_timeout}\n"
         if self.smtp_sink:
             text += (f"submission_relay_host = {self.smtp_sink.address}\n"
                      f"submission_relay_port = {self.smtp_sink.port}\n")
         if self.plugin_dir is not None:
-            text += (f"login_plugin_dir = {self.plugin_dir}\n"
-                     "login_plugins = haproxy\n")
-        for protocol, (service, builtin) in LOGIN_SERVICES.items():
+            text += dut.login_plugins(self.plugin_dir)
+        for protocol, (service, builtin) in dut.login_services.items():
             ours = [l for l in self.listeners if l.protocol == protocol]
             text += f"service {service} {{\n"
             for name in builtin:
@@ -526,7 +739,7 @@ mail_location = maildir:~/Maildir
                     text += f"  inet_listener {name} {{\n    port = 0\n  }}\n"
             for l in ours:
                 text += (f"  inet_listener {l.name} {{\n"
-                         f"    address = {l.address}\n"
+                         f"    {dut.listener_address} = {l.address}\n"
                          f"    port = {l.port}\n"
                          f"    haproxy = {'yes' if l.haproxy else 'no'}\n"
                          f"    ssl = {'yes' if l.ssl else 'no'}\n"
@@ -541,6 +754,18 @@ def log_fields(line):
     "user=<near>, rip=127.0.0.7, ..." gives {"user": "near", "rip": ...}."""
     return {key: bracketed or plain for key, bracketed, plain in
             re.findall(r"\b(\w+)=(?:<([^>]*)>|([^,]*))", line)}
+
+
+def assert_login(fields, **expected):
+    """Asserts that a login line's fields (log_fields) have the expected
+    values, compared as strings. real_rip is left out where the Dovecot
+    under test logs something else there (Dovecot23.logs_real_rip).
+    """
+    if not dovecot_under_test().logs_real_rip:
+        expected.pop("real_rip", None)
+    got = {key: fields.get(key) for key in expected}
+    expected = {key: str(value) for key, value in expected.items()}
+    assert got == expected, f"login line has {got}, expected {expected}"
 
 
 class SmtpSink:

@@ -22,8 +22,9 @@ USERS = {"u" + source.rsplit(".", 1)[1]: {"allow_nets": source + "/32"}
 
 
 def login_line(dovecot, user, source, port, since):
-    return re.search(rf" Login: user=<{user}>, .* rip={re.escape(source)}, "
-                     rf"rport={port}, ", dovecot.log_text(since))
+    return re.search(rf" {dovecot.under_test.logged_in}: user=<{user}>, .* "
+                     rf"rip={re.escape(source)}, rport={port}, ",
+                     dovecot.log_text(since))
 
 
 with Tap() as t:

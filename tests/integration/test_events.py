@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The plugin's events, as an administrator uses them with Dovecot 2.3.19.1.
+"""The plugin's events, as an administrator uses them.
 
 1. haproxy_header_finished, counted by a metric grouped by result and
    error_code, as the README shows; doveadm stats dump reports the counts.
@@ -16,31 +16,29 @@ import csv
 import io
 import subprocess
 
-from headers import (JSON_LOG_EXPORTER, exported_event, header,
-                     proxy_connect, unread_bytes)
+from headers import exported_event, header, proxy_connect, unread_bytes
 from sandbox import (CLIENT_IP, DOVECOT_IP, TIMEOUT, Dovecot, Listener,
-                     Sandbox, connect, plugin_dir, recv_all,
-                     unmet_requirements, wait_until)
+                     Sandbox, connect, dovecot_under_test, plugin_dir,
+                     recv_all, unmet_requirements, wait_until)
 from tap import Tap
 
-EXTRA_CONFIG = """
-service imap-login {
-  service_count = 0
-}
-metric haproxy_headers {
-  filter = event=haproxy_header_finished
-  group_by = result error_code
-}
-metric haproxy_tls_versions {
-  filter = event=haproxy_header_finished AND result=accepted
-  group_by = haproxy_ssl_version
-}
-metric haproxy_proxied_logins {
-  filter = event=proxy_session_started AND haproxy_unique_id=*
-  fields = haproxy_unique_id haproxy_ssl_version haproxy_authority
-  exporter = json_log
-}
-""" + JSON_LOG_EXPORTER
+
+def extra_config(dut):
+    """One long-lived login process, the metrics, and the exporter."""
+    return (dut.long_lived("imap-login")
+            + dut.metric("haproxy_headers", "event=haproxy_header_finished",
+                         group_by=("result", "error_code"))
+            + dut.metric("haproxy_tls_versions",
+                         "event=haproxy_header_finished AND result=accepted",
+                         group_by=("haproxy_ssl_version",))
+            + dut.metric("haproxy_proxied_logins",
+                         "event=proxy_session_started AND "
+                         "haproxy_unique_id=*",
+                         fields=("haproxy_unique_id", "haproxy_ssl_version",
+                                 "haproxy_authority"),
+                         exporter="json_log")
+            + dut.json_log_exporter("json_log"))
+
 
 SRC, DST = "127.0.0.9:4242", "127.0.0.3:143"
 LOGOUT = b"a LOGOUT\r\n"
@@ -64,6 +62,7 @@ def send(listener, data):
 
 
 def main(t):
+    dut = dovecot_under_test()
     with Sandbox() as sb:
         backend = Listener("imap", "imap")
         backend.port = sb.free_port(backend.address)
@@ -76,7 +75,7 @@ def main(t):
         dc = Dovecot(sb, [Listener("imap", "imap-proxy", haproxy=True),
                           backend],
                      users=users, plugin_dir=plugin_dir(),
-                     haproxy_timeout="1s", extra_config=EXTRA_CONFIG)
+                     haproxy_timeout="1s", extra_config=extra_config(dut))
         listener = dc.listener("imap-proxy")
         v2 = header("--src", SRC, "--dst", DST)
         crc = header("--src", SRC, "--dst", DST, "--crc32c")
@@ -117,6 +116,10 @@ def main(t):
                 "haproxy_headers_disconnected": 2,
                 "haproxy_headers_disconnected_disconnected": 2,
             }
+            if dut.groups_missing_field:
+                # Accepted headers have no error_code: 2.4 counts them
+                # under an empty one.
+                expected["haproxy_headers_accepted_"] = 3
 
             # Events reach the stats process a moment after the fact.
             def settled():

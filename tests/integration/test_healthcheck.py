@@ -12,7 +12,8 @@ header); "imap-greeting" also expects IMAP's greeting after the header.
 import re
 
 from sandbox import (CLIENT_IP, PASSWORD, PROXY_IP, Dovecot, HAProxy, IMAP,
-                     Listener, Sandbox, plugin_dir, unmet_requirements)
+                     Listener, Sandbox, assert_login, plugin_dir,
+                     unmet_requirements)
 from tap import Tap
 
 CHECK = "check check-send-proxy inter 200ms"
@@ -67,9 +68,9 @@ with Tap() as t:
                     with IMAP(fronts[name]) as imap:
                         imap.starttls(context)
                         imap.login("alice", PASSWORD)
-                    fields = dc.wait_for_login("alice", mark)
-                    assert (fields["rip"], fields["real_rip"], fields[
-                        "listener"]) == (CLIENT_IP, PROXY_IP, name), fields
+                    assert_login(dc.wait_for_login("alice", mark),
+                                 rip=CLIENT_IP, real_rip=PROXY_IP,
+                                 listener=name)
 
             # Before stopping: the master warns that it was killed.
             problems = re.findall(r"^.*: (?:Error|Warning|Panic|Fatal): .*$",

@@ -7,29 +7,19 @@ corrupted here. Each case checks what the client got, that the plugin
 logged exactly the one expected "haproxy:" line, that the exported
 haproxy_header_finished event has the expected result and error_code, and
 that a good connection made afterwards is still served. One long-lived
-login process (service_count = 0) sees every case, so a crash or a leak
-of state between connections would show.
+login process sees every case, so a crash or a leak of state between
+connections would show.
 """
 
 import re
 import time
 
-from headers import (JSON_LOG_EXPORTER, exported_event, header,
-                     login_pids, proxy_connect, run_client, unread_bytes)
+from headers import (exported_event, header, login_pids, proxy_connect,
+                     run_client, unread_bytes)
 from sandbox import (CLIENT_IP, PROXY_IP, Dovecot, Listener, Sandbox,
-                     plugin_dir, recv_all, unmet_requirements, wait_until)
+                     dovecot_under_test, plugin_dir, recv_all,
+                     unmet_requirements, wait_until)
 from tap import Tap
-
-EXTRA_CONFIG = """
-service imap-login {
-  service_count = 0
-}
-log_debug = category=haproxy
-metric haproxy_finished {
-  filter = event=haproxy_header_finished
-  exporter = json_log
-}
-""" + JSON_LOG_EXPORTER
 
 SRC, DST = "127.0.0.9:4242", "127.0.0.3:143"
 LOGOUT = b"a LOGOUT\r\n"
@@ -196,8 +186,9 @@ class Cases:
         port, reply = exchange(self.listener, data + LOGOUT)
         assert reply.startswith(b"* OK ") and b"\r\na OK " in reply, reply
         assert finished(self.dc, port, mark)["result"] == "accepted"
-        self.dc.wait_for_log(rf"imap-login: Info: Disconnected: .* rip={rip}, "
-                             rf".* real_rport={port},", since=mark)
+        self.dc.wait_for_log(rf"imap-login: Info: "
+                             rf"{self.dc.under_test.login_aborted}: .* "
+                             rf"rip={rip}, .* real_rport={port},", since=mark)
         lines = self.lines(mark)
         assert len(lines) == 1 and lines[0][0] == "Debug", lines
         return port, mark
@@ -233,10 +224,16 @@ def pending(listener, count, data):
 
 
 def main(t):
+    dut = dovecot_under_test()
     with Sandbox() as sb:
         dc = Dovecot(sb, [Listener("imap", "imap-proxy", haproxy=True)],
                      plugin_dir=plugin_dir(), haproxy_timeout="1s",
-                     extra_config=EXTRA_CONFIG)
+                     extra_config=dut.long_lived("imap-login")
+                     + "log_debug = category=haproxy\n"
+                     + dut.metric("haproxy_finished",
+                                  "event=haproxy_header_finished",
+                                  exporter="json_log")
+                     + dut.json_log_exporter("json_log"))
         listener = dc.listener("imap-proxy")
         cases = Cases(dc, listener)
         v1 = header("-1", "--src", SRC, "--dst", DST)

@@ -5,7 +5,7 @@ login-common keeps conn->proxy.hostname (the local name) and
 conn->proxy.cert_common_name (the certificate user name) without copying
 them, and Dovecot's own parser frees both before the client is done: on a
 long-lived login process auth then sees garbage. Here one login process
-(service_count = 0) serves a few hundred logins, several at a time, each
+serves a few hundred logins, several at a time, each
 with its own AUTHORITY hostN.example.test and verified certificate CN
 userN. With auth_ssl_username_from_cert the CN decides who logs in: the
 client sends another name with userN's password, so a wrong or stale CN
@@ -16,25 +16,24 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 
 from headers import header, proxy_connect
-from sandbox import (LOG_FORMAT_ELEMENTS, Dovecot, Listener, Sandbox,
+from sandbox import (Dovecot, Listener, Sandbox, dovecot_under_test,
                      plugin_dir, recv_all, unmet_requirements, wait_until)
 from tap import Tap
 
 COUNT = 300
 WORKERS = 8
-EXTRA_CONFIG = f"""
-service imap-login {{
-  service_count = 0
-}}
+
+
+def extra_config(dut):
+    """One long-lived login process; login lines end with its pid."""
+    return dut.long_lived("imap-login") + f"""\
 auth_ssl_username_from_cert = yes
 # Any character in user names, so that auth judges only what the plugin
 # passed on (its default refuses the space in "Jane Doe").
 auth_username_chars =
-login_log_format_elements = {LOG_FORMAT_ELEMENTS} pid=%{{pid}}
+login_log_format = {dut.login_log_format}, pid={dut.pid_variable}
 log_debug = category=haproxy
 """
-LOGIN_LINE = re.compile(r"imap-login: Info: Login: user=<([^>]*)>, .* "
-                        r"local_name=([^,]*), .* pid=(\d+)$", re.M)
 
 
 def login(listener, n, cn, verify="0", name="someone"):
@@ -51,6 +50,10 @@ def login(listener, n, cn, verify="0", name="someone"):
 
 
 def main(t):
+    dut = dovecot_under_test()
+    login_line = re.compile(rf"imap-login: Info: {dut.logged_in}: "
+                            r"user=<([^>]*)>, .* local_name=([^,]*), .* "
+                            r"pid=(\d+)$", re.M)
     with Sandbox() as sb:
         users = {f"user{n}": {"password": f"pw-{n}"} for n in range(COUNT)}
         # Certificate names are not host names: a space is fine in them.
@@ -58,7 +61,7 @@ def main(t):
         users["jane doe"] = {"password": f"pw-{COUNT}"}
         dc = Dovecot(sb, [Listener("imap", "imap-proxy", haproxy=True)],
                      users=users, plugin_dir=plugin_dir(),
-                     extra_config=EXTRA_CONFIG)
+                     extra_config=extra_config(dut))
         listener = dc.listener("imap-proxy")
         with dc:
             with ThreadPoolExecutor(WORKERS) as pool:
@@ -69,7 +72,7 @@ def main(t):
                  "certificate CN and the CN's password all succeed")
 
             def login_lines():
-                found = LOGIN_LINE.findall(dc.log_text())
+                found = login_line.findall(dc.log_text())
                 return found if len(found) >= COUNT else None
             # A login's line may be written just after its session ended.
             lines = wait_until(login_lines) or []
@@ -90,9 +93,8 @@ def main(t):
                  "name, the login name is")
             with t.check("the login line shows the login name, and a debug "
                          "line says why the CN was dropped"):
-                dc.wait_for_log(r"Login: user=<user2>, .* "
-                                r"local_name=host2\.example\.test,",
-                                since=mark)
+                fields = dc.wait_for_login("user2", mark)
+                assert fields["local_name"] == "host2.example.test", fields
                 dc.wait_for_log(r"Debug: haproxy: Ignoring certificate CN "
                                 r"'user1': verify failed \(21\)", since=mark)
 
@@ -104,8 +106,8 @@ def main(t):
                  "name, the login name is")
             with t.check("their login lines, and a debug line that says why "
                          "the second CN was dropped"):
-                dc.wait_for_log(r"Login: user=<jane doe>, ", since=mark)
-                dc.wait_for_log(r"Login: user=<user3>, ", since=mark)
+                dc.wait_for_login("jane doe", mark)
+                dc.wait_for_login("user3", mark)
                 dc.wait_for_log(r"Debug: haproxy: Ignoring certificate CN "
                                 r"'user3\\x09admin': not a user name",
                                 since=mark)

@@ -12,7 +12,7 @@ import ssl
 import struct
 
 from sandbox import (CLIENT_IP, PASSWORD, PROXY_IP, Dovecot, HAProxy, IMAPS,
-                     Listener, Sandbox, connect, plugin_dir,
+                     Listener, Sandbox, assert_login, connect, plugin_dir,
                      unmet_requirements)
 from tap import Tap
 
@@ -100,12 +100,9 @@ with Tap() as t:
                 with IMAPS(front, context) as imap:
                     port = imap.sock.getsockname()[1]
                     imap.login("alice", PASSWORD)
-                fields = dc.wait_for_login("alice", mark)
-                got = {k: fields.get(k) for k in (
-                    "rip", "rport", "lip", "lport", "real_rip", "secured")}
-                assert got == {"rip": CLIENT_IP, "rport": str(port),
-                               "lip": PROXY_IP, "lport": str(front.port),
-                               "real_rip": PROXY_IP, "secured": "TLS"}, fields
+                assert_login(dc.wait_for_login("alice", mark), rip=CLIENT_IP,
+                             rport=port, lip=PROXY_IP, lport=front.port,
+                             real_rip=PROXY_IP, secured="TLS")
 
             for version, header in (("v1", v1_header()), ("v2", v2_header())):
                 with t.check(f"PROXY {version} header and ClientHello in one "
@@ -119,9 +116,6 @@ with Tap() as t:
                         conn.send(f"a LOGIN alice {PASSWORD}\r\n".encode())
                         reply = conn.read_until(b"\r\n")
                         assert reply.startswith(b"a OK "), reply
-                    fields = dc.wait_for_login("alice", mark)
-                    got = {k: fields.get(k) for k in ("rip", "rport", "lip",
-                                                      "lport", "secured")}
-                    assert got == {"rip": SRC, "rport": str(SRC_PORT),
-                                   "lip": DST, "lport": str(DST_PORT),
-                                   "secured": "TLS"}, fields
+                    assert_login(dc.wait_for_login("alice", mark), rip=SRC,
+                                 rport=SRC_PORT, lip=DST, lport=DST_PORT,
+                                 secured="TLS")

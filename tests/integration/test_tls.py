@@ -11,8 +11,8 @@ import imaplib
 import re
 
 from sandbox import (CLIENT_IP, PASSWORD, PROXY_IP, Dovecot, HAProxy, IMAPS,
-                     Listener, Sandbox, log_fields, plugin_dir,
-                     unmet_requirements)
+                     Listener, Sandbox, dovecot_under_test, log_fields,
+                     plugin_dir, unmet_requirements)
 from tap import Tap
 
 CERT_PASSWORD = "certpass"
@@ -23,8 +23,6 @@ USERS = {
     "extuser": {"password": "", "nopassword": "y"},
 }
 GREETING = "Hello from mail.example.test"
-# The user "uid" is not in the passwd-file; its password is the UNIQUE_ID
-# that HAProxy sent, as auth sees it.
 CONFIG = f"""\
 log_debug = category=haproxy
 auth_debug = yes
@@ -32,11 +30,6 @@ auth_ssl_username_from_cert = yes
 auth_mechanisms = plain login external
 local_name mail.example.test {{
   login_greeting = {GREETING}
-}}
-passdb {{
-  driver = static
-  args = password=%{{passdb:forward_haproxy_unique_id}}
-  username_filter = uid
 }}
 """
 # The client can compute it: "client address:port_frontend address:port".
@@ -57,9 +50,13 @@ def sni_context(sb):
 
 with Tap() as t:
     t.require(unmet_requirements(plugin=True))
+    dut = dovecot_under_test()
     with Sandbox() as sb:
+        # The user "uid" is not in the passwd-file; its password is the
+        # UNIQUE_ID that HAProxy sent, as auth sees it.
         dc = Dovecot(sb, [Listener("imap", "imap-proxy", haproxy=True)], USERS,
-                     plugin_dir(), extra_config=CONFIG)
+                     plugin_dir(), extra_config=CONFIG + dut.static_passdb(
+                         "%{passdb:forward_haproxy_unique_id}", "uid"))
         hap = HAProxy(sb)
         fronts = {}
         for name, options, lines in (
@@ -80,7 +77,8 @@ with Tap() as t:
             mark = dc.log_mark()
             with IMAPS(fronts["ssl"], context or certs.context()) as imap:
                 imap.login(user, password)
-            line = dc.wait_for_log(r"imap-login: Info: Login: .*", since=mark)
+            line = dc.wait_for_log(rf"imap-login: Info: {dut.logged_in}: .*",
+                                   since=mark)
             return log_fields(line.group(0)), dc.log_text(mark)
 
         def external(cn, trusted):
@@ -90,8 +88,9 @@ with Tap() as t:
                 try:
                     imap.authenticate("EXTERNAL", lambda challenge: b"")
                 except imaplib.IMAP4.error:
-                    dc.wait_for_log(r"auth: Info: external\(\?,.*\): "
-                                    "username not known", since=mark)
+                    dc.wait_for_log(dut.unknown_username("external",
+                                                         CLIENT_IP),
+                                    since=mark)
                     return False
             dc.wait_for_login(cn, mark)
             return True
@@ -101,7 +100,7 @@ with Tap() as t:
                          "LOGIN is allowed (disable_plaintext_auth = yes)"):
                 fields, _ = login("someone", PASSWORD)
                 assert (fields["user"], fields["rip"], fields["secured"]) == \
-                    ("someone", CLIENT_IP, "secured"), fields
+                    ("someone", CLIENT_IP, dut.secured_ssl_tlv), fields
 
             with t.check("a verified client certificate's CN is the user "
                          "name (auth_ssl_username_from_cert)"):
@@ -130,8 +129,7 @@ with Tap() as t:
                  "an unverified certificate is refused")
 
             for sni, greeting in (("mail.example.test", GREETING),
-                                  ("other.example.test", "Dovecot (Debian) "
-                                                         "ready.")):
+                                  ("other.example.test", dut.greeting)):
                 with t.check(f"AUTHORITY {sni}: greeting '{greeting}', "
                              f"%{{local_name}} {sni}"):
                     mark = dc.log_mark()

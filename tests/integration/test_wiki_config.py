@@ -12,8 +12,8 @@ import errno
 import socket
 
 from sandbox import (CLIENT_IP, PASSWORD, PROXY_IP, Dovecot, Endpoint,
-                     HAProxy, IMAP, IMAPS, Sandbox, connect, plugin_dir,
-                     recv_all, unmet_requirements)
+                     HAProxy, IMAP, IMAPS, Sandbox, assert_login, connect,
+                     plugin_dir, recv_all, unmet_requirements)
 from tap import Tap
 
 ADDRESS = "127.0.0.9"
@@ -93,12 +93,9 @@ with Tap() as t:
                 with t.check(f"{name} (port {PORTS[name]}): login {path}"):
                     fields, port = login(fronts.get(name, listeners[name]),
                                          tls)
-                    got = {k: fields.get(k) for k in (
-                        "listener", "rip", "rport", "real_rip")}
-                    assert got == {
-                        "listener": name, "rip": CLIENT_IP, "rport": str(port),
-                        "real_rip": PROXY_IP if proxied else CLIENT_IP,
-                    }, fields
+                    assert_login(fields, listener=name, rip=CLIENT_IP,
+                                 rport=port,
+                                 real_rip=PROXY_IP if proxied else CLIENT_IP)
 
             # The plugin's own warning shows that it owns the listener.
             for name in fronts:
