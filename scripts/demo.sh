@@ -5,4 +5,4 @@ set -eu
 cd "$(dirname "$0")/.."
 
 scripts/build.sh
-HAPROXY_PLUGIN_DIR="$PWD/src/.libs" exec python3 -B scripts/demo.py
+exec make -s demo

@@ -24,15 +24,13 @@ bench-decoder: tests/bench/bench-decoder$(EXEEXT)
 # (root, like the integration tests), reported as ratios.
 bench_runs += bench-e2e
 bench-e2e: all
-	PATH='$(DOVECOT_TEST_PATH)'"$$PATH" \
-	HAPROXY_PLUGIN_DIR='$(abs_top_builddir)/src/.libs' \
-	HAPROXY_CONNECT='$(abs_top_builddir)/src/haproxy-connect' \
-		$(PYTHON3) -B $(top_srcdir)/tests/bench/bench-e2e.py
+	env $(SANDBOX_ENV) $(PYTHON3) -B $(top_srcdir)/tests/bench/bench-e2e.py
 EXTRA_DIST += tests/bench/bench-e2e.py
 
 # How late HAProxy's header comes after accept(), idle and loaded: the
 # measure behind haproxy_direct_wait's default.
 bench_runs += bench-header-delay
 bench-header-delay:
-	$(PYTHON3) -B $(top_srcdir)/tests/bench/bench-header-delay.py
+	env $(SANDBOX_ENV) $(PYTHON3) -B \
+		$(top_srcdir)/tests/bench/bench-header-delay.py
 EXTRA_DIST += tests/bench/bench-header-delay.py

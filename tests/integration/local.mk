@@ -16,13 +16,20 @@ integration_tests = \
 TESTS += $(integration_tests)
 TEST_EXTENSIONS += .py
 PY_LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
-# -B: importing sandbox.py must not leave __pycache__ in the source tree.
-# Tests take the plugin and haproxy-connect just built, not installed ones,
-# and the Dovecot they were built for.
-PY_LOG_COMPILER = env PATH='$(DOVECOT_TEST_PATH)'"$$PATH" \
+# What sandbox.py runs: the plugin, its settings module and haproxy-connect
+# just built, not installed ones, and the Dovecot they were built for. The
+# tests, the demo and the benchmarks all run in it.
+SANDBOX_ENV = PATH='$(DOVECOT_TEST_PATH)'"$$PATH" \
 	HAPROXY_PLUGIN_DIR='$(abs_top_builddir)/src/.libs' \
-	HAPROXY_CONNECT='$(abs_top_builddir)/src/haproxy-connect' \
-	$(PYTHON3) -B
+	DOVECOT_SETTINGS_DIR='$(settings_moduledir)' \
+	HAPROXY_CONNECT='$(abs_top_builddir)/src/haproxy-connect'
+# -B: importing sandbox.py must not leave __pycache__ in the source tree.
+PY_LOG_COMPILER = env $(SANDBOX_ENV) $(PYTHON3) -B
+
+# scripts/demo.sh: the README's main job.
+demo: all
+	env $(SANDBOX_ENV) $(PYTHON3) -B $(top_srcdir)/scripts/demo.py
+.PHONY: demo
 
 EXTRA_DIST += \
 	tests/integration/sandbox.py \

@@ -24,6 +24,7 @@ describes it: it writes settings in its syntax for extra_config
 """
 
 import base64
+import glob
 import imaplib
 import os
 import poplib
@@ -70,6 +71,9 @@ def unmet_requirements(plugin=False, client=False):
         return "not installed: " + ", ".join(missing)
     if plugin and plugin_dir() is None:
         return "HAPROXY_PLUGIN_DIR names no built plugin (make check sets it)"
+    if plugin and settings_module_dir() is None:
+        return ("DOVECOT_SETTINGS_DIR names no settings module directory "
+                "(make check sets it)")
     if client and client_path() is None:
         return "haproxy-connect not built (make check sets HAPROXY_CONNECT)"
     return None
@@ -93,6 +97,14 @@ def plugin_dir():
     if path and os.path.exists(os.path.join(path, "lib20_haproxy_plugin.so")):
         return os.path.abspath(path)
     return None
+
+
+def settings_module_dir():
+    """Where the Dovecot under test loads settings modules from, named by
+    DOVECOT_SETTINGS_DIR (make check sets it from dovecot-config), or None
+    when it is unset or no directory."""
+    path = os.environ.get("DOVECOT_SETTINGS_DIR")
+    return path if path and os.path.isdir(path) else None
 
 
 def wait_until(predicate, timeout=TIMEOUT, interval=0.02):
@@ -678,8 +690,32 @@ class Dovecot(_Server):
             if self.smtp_sink:
                 self.smtp_sink.stop()
 
+    def tool_argv(self, *argv):
+        """argv, a Dovecot program, made to see the plugin's settings module
+        just built, as if it were installed: it runs in a mount namespace of
+        its own in which Dovecot's settings module directory holds it too.
+        The machine's directory stays as it is."""
+        if plugin_dir() is None or settings_module_dir() is None:
+            return list(argv)
+        modules = os.path.join(self.dir, "settings-modules")
+        if not os.path.isdir(modules):
+            os.mkdir(modules, 0o755)
+            for path in glob.glob(os.path.join(settings_module_dir(), "*.so")):
+                shutil.copy(path, modules)
+            shutil.copy(os.path.join(plugin_dir(), "libhaproxy_settings.so"),
+                        modules)
+        return ["unshare", "--mount", "--propagation", "private",
+                "sh", "-ec", 'mount --bind "$1" "$2"; shift 2; exec "$@"',
+                "sh", modules, settings_module_dir(), *argv]
+
+    def tool(self, *argv):
+        """Runs the Dovecot program argv (tool_argv) to its end; returns its
+        CompletedProcess, with text output."""
+        return subprocess.run(self.tool_argv(*argv), capture_output=True,
+                              text=True, timeout=TIMEOUT)
+
     def _argv(self):
-        return ["dovecot", "-F", "-c", self.config_path]
+        return self.tool_argv("dovecot", "-F", "-c", self.config_path)
 
     def _endpoints(self):
         return self.listeners + self.extra_endpoints

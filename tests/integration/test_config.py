@@ -5,27 +5,25 @@ shipped example conf.d/30-haproxy.conf.
 - An invalid entry stops the login process at start with one fatal
   configuration error naming the entry; the master keeps running.
 - An empty list trusts nobody, and the warning says why.
-- The example passes doveconf, and included into a sandbox configuration
-  (only the trusted networks and the ports changed) it serves headers on
-  its four listeners and counts them with its metric. It is written in
-  Dovecot 2.3's syntax, so only a 2.3 runs it.
+- The example for the Dovecot under test, conf.d/2.3 or conf.d/2.4,
+  passes its doveconf, and included into a sandbox configuration (only the
+  trusted networks and the ports changed) it serves headers on its four
+  listeners and counts them with its metric.
 """
 
 import csv
 import io
 import os
 import re
-import subprocess
 
 from headers import run_client
-from sandbox import (CLIENT_IP, PROXY_IP, TIMEOUT, Dovecot, Listener,
+from sandbox import (CLIENT_IP, PROXY_IP, Dovecot, Listener,
                      Sandbox, dovecot_under_test, plugin_dir,
                      unmet_requirements, wait_until)
 from tap import Tap
 
-EXAMPLE = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                       os.pardir, os.pardir, "conf.d", "30-haproxy.conf")
-EXAMPLE_SYNTAX = "2.3"  # as sandbox.Dovecot23.syntax names it
+EXAMPLES = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                        os.pardir, os.pardir, "conf.d")
 # The master starts a login process at once instead of on a connection.
 LOGIN_AT_START = """
 service imap-login {
@@ -84,27 +82,32 @@ def empty_list(t, sb):
 
 
 def example(t, sb):
-    if dovecot_under_test().syntax != EXAMPLE_SYNTAX:
-        t.skip("the example conf.d/30-haproxy.conf",
-               f"written in Dovecot {EXAMPLE_SYNTAX}'s syntax")
-        return
-    with t.check("doveconf accepts the example conf.d/30-haproxy.conf"):
-        run = subprocess.run(["doveconf", "-c", EXAMPLE, "-n"],
-                             capture_output=True, text=True, timeout=TIMEOUT)
-        assert run.returncode == 0 and run.stderr == "", run.stderr
-
+    dut = dovecot_under_test()
+    example = os.path.abspath(os.path.join(EXAMPLES, dut.syntax,
+                                           "30-haproxy.conf"))
     # The example's listeners, on free ports of DOVECOT_IP; login_plugins
-    # is left to the example ("$login_plugins haproxy").
+    # is left to the example.
     listeners = [Listener("imap", "imap_haproxy", haproxy=True),
                  Listener("imap", "imaps_haproxy", haproxy=True, ssl=True),
                  Listener("pop3", "pop3_haproxy", haproxy=True),
                  Listener("submission", "submission_haproxy", haproxy=True)]
     dc = Dovecot(sb, listeners, name="dovecot-example")
+
+    with t.check(f"Dovecot {dut.version}'s doveconf accepts the example "
+                 f"conf.d/{dut.syntax}/30-haproxy.conf"):
+        alone = os.path.join(dc.dir, "example-alone.conf")
+        with open(alone, "w") as f:
+            f.write(dut.preamble() + f"!include {example}\n")
+        run = dc.tool("doveconf", "-c", alone, "-n")
+        assert run.returncode == 0 and run.stderr == "", run.stderr
+        assert re.search(r"^haproxy_trusted_networks = ", run.stdout,
+                         re.M), run.stdout
+
     ports = "".join(
         f"service {l.protocol}-login {{\n  inet_listener {l.name} {{\n"
         f"    port = {l.port}\n  }}\n}}\n" for l in listeners)
     dc.extra_config = (f"login_plugin_dir = {plugin_dir()}\n"
-                       f"!include {os.path.abspath(EXAMPLE)}\n"
+                       f"!include {example}\n"
                        f"haproxy_trusted_networks = {PROXY_IP}/32\n" + ports)
 
     with t.check("Dovecot starts with the example included"):
@@ -122,9 +125,7 @@ def example(t, sb):
                 (listener.name, run.stdout)
     with t.check("the example's metric counts them"):
         def accepted():
-            dump = subprocess.run(
-                ["doveadm", "-c", dc.config_path, "stats", "dump"],
-                check=True, capture_output=True, text=True, timeout=TIMEOUT)
+            dump = dc.tool("doveadm", "-c", dc.config_path, "stats", "dump")
             return {row["metric_name"]: row["count"] for row in csv.DictReader(
                 io.StringIO(dump.stdout), delimiter="\t")
             }.get("haproxy_headers_accepted")

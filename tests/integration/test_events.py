@@ -14,10 +14,9 @@
 
 import csv
 import io
-import subprocess
 
 from headers import exported_event, header, proxy_connect, unread_bytes
-from sandbox import (CLIENT_IP, DOVECOT_IP, TIMEOUT, Dovecot, Listener,
+from sandbox import (CLIENT_IP, DOVECOT_IP, Dovecot, Listener,
                      Sandbox, connect, dovecot_under_test, plugin_dir,
                      recv_all, unmet_requirements, wait_until)
 from tap import Tap
@@ -46,9 +45,9 @@ LOGOUT = b"a LOGOUT\r\n"
 
 def header_counts(dc, metric="haproxy_headers"):
     """{metric name: count} of the rows of metric in stats dump."""
-    dump = subprocess.run(["doveadm", "-c", dc.config_path, "stats", "dump"],
-                          check=True, capture_output=True, text=True,
-                          timeout=TIMEOUT).stdout
+    run = dc.tool("doveadm", "-c", dc.config_path, "stats", "dump")
+    assert run.returncode == 0, run.stderr
+    dump = run.stdout
     return {row["metric_name"]: int(row["count"])
             for row in csv.DictReader(io.StringIO(dump), delimiter="\t")
             if row["metric_name"].startswith(metric)}
