@@ -66,9 +66,11 @@ haproxy_settings_get(const char *listener,
 
 	settings_event_add_list_filter_name(event, "service",
 		master_service_get_name(master_service));
-	ret = settings_get_filter(event, "inet_listener", listener,
-				  &haproxy_setting_parser_info, 0, set_r,
-				  error_r);
+	/* Not settings_get_filter(): that one wants the listener to have
+	   settings of its own. */
+	settings_event_add_list_filter_name(event, "inet_listener", listener);
+	ret = settings_get(event, &haproxy_setting_parser_info, 0, set_r,
+			   error_r);
 	event_unref(&event);
 	return ret;
 }

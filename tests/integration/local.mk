@@ -11,7 +11,8 @@ integration_tests = \
 	tests/integration/test_hostile.py \
 	tests/integration/test_lifetime.py \
 	tests/integration/test_events.py \
-	tests/integration/test_config.py
+	tests/integration/test_config.py \
+	tests/integration/test_direct.py
 
 TESTS += $(integration_tests)
 TEST_EXTENSIONS += .py

@@ -1,0 +1,353 @@
+#!/usr/bin/env python3
+"""Direct clients on haproxy = yes listeners: haproxy_direct_networks and
+haproxy_direct_wait, with a real HAProxy and real clients on one port.
+
+Who connects (Dovecot listens on DOVECOT_IP):
+- PROXY_IP, HAProxy: only in haproxy_trusted_networks, must send a header;
+- MESH_IP, the pod network: in both lists, header or not (HAProxy sends
+  from there too, with "source");
+- CLIENT_IP, webmail and the like: only in haproxy_direct_networks;
+- STRANGER_IP: in neither.
+
+Each direct client's debug line says why it was served without a header
+(direct_network, not_proxy, no_header), which is what tells the paths
+apart; time is only measured where silence is the point, as a lower
+bound. A metric counts the results and reasons. The settings are real
+Dovecot settings: doveconf shows them, an invalid network stops Dovecot,
+and protocol blocks (and on 2.4 inet_listener blocks) scope them.
+"""
+
+import csv
+import imaplib
+import io
+import poplib
+import re
+import smtplib
+import time
+
+from headers import run_client
+from sandbox import (CLIENT_IP, PASSWORD, PROXY_IP, TIMEOUT, Dovecot,
+                     HAProxy, IMAP, IMAPS, Listener, ManageSieve, POP3,
+                     SMTP, Sandbox, assert_login, connect,
+                     dovecot_under_test, plugin_dir, recv_all,
+                     unmet_requirements, wait_until)
+from tap import Tap
+
+MESH_IP = "127.0.0.11"
+STRANGER_IP = "127.0.0.9"
+WAIT_MS = 1500
+SETTINGS = f"""\
+haproxy_direct_networks = {CLIENT_IP} {MESH_IP}/32
+haproxy_direct_wait = {WAIT_MS}ms
+haproxy_timeout = 4s
+log_debug = category=haproxy
+"""
+
+
+def login_imap(endpoint, context, source):
+    """STARTTLS and a login as alice; the client's port."""
+    with IMAP(endpoint, source=source) as imap:
+        imap.starttls(context)
+        imap.login("alice", PASSWORD)
+        return imap.sock.getsockname()[1]
+
+
+def login_pop3(endpoint, context, source):
+    pop3 = POP3(endpoint, source=source)
+    try:
+        pop3.stls(context)
+        pop3.user("alice")
+        pop3.pass_(PASSWORD)
+        return pop3.sock.getsockname()[1]
+    finally:
+        pop3.quit()
+
+
+def login_submission(endpoint, context, source):
+    with SMTP(endpoint, source=source) as smtp:
+        smtp.starttls(context=context)
+        smtp.login("alice", PASSWORD)
+        return smtp.sock.getsockname()[1]
+
+
+def login_sieve(endpoint, context, source):
+    with ManageSieve(endpoint, source=source) as sieve:
+        sieve.starttls(context)
+        sieve.login("alice", PASSWORD)
+        return sieve.sock.getsockname()[1]
+
+
+LOGINS = {"imap": login_imap, "pop3": login_pop3,
+          "submission": login_submission, "sieve": login_sieve}
+ERRORS = (imaplib.IMAP4.error, poplib.error_proto, smtplib.SMTPException,
+          ManageSieve.error, OSError, EOFError)
+
+
+def direct_line(dc, reason, source, port, since):
+    """Waits for the debug line of a direct client from source:port."""
+    return dc.wait_for_log(
+        rf"haproxy: Direct client: {re.escape(reason)} "
+        rf"\(rip={re.escape(source)}, rport={port}, ", since=since)
+
+
+def counts(dc):
+    """{sub-metric: count} of the metric haproxy_results."""
+    run = dc.tool("doveadm", "-c", dc.config_path, "stats", "dump")
+    assert run.returncode == 0, run.stderr
+    return {row["metric_name"]: int(row["count"])
+            for row in csv.DictReader(io.StringIO(run.stdout),
+                                      delimiter="\t")
+            if row["metric_name"].startswith("haproxy_results_")}
+
+
+def settings_shown(t, dc):
+    with t.check("doveconf -n shows haproxy_direct_networks and "
+                 "haproxy_direct_wait"):
+        run = dc.tool("doveconf", "-c", dc.config_path, "-n")
+        assert run.returncode == 0, run.stderr
+        shown = re.findall(r"^haproxy_direct_\w+ = .*$", run.stdout, re.M)
+        assert shown == [f"haproxy_direct_networks = {CLIENT_IP} "
+                         f"{MESH_IP}/32",
+                         f"haproxy_direct_wait = {WAIT_MS}"
+                         f"{' ms' if dc.under_test.syntax == '2.3' else 'ms'}"
+                         ], shown
+
+
+def direct_only(t, dc, context):
+    """CLIENT_IP is served at once on every haproxy listener, with its own
+    address, over STARTTLS and over TLS from the first byte."""
+    for protocol, login in LOGINS.items():
+        if protocol not in dc.under_test.login_services:
+            continue
+        listener = dc.listener(protocol + "-proxy")
+        with t.check(f"{protocol}: a peer in haproxy_direct_networks only "
+                     "logs in with its own address, served at once"):
+            mark = dc.log_mark()
+            port = login(listener, context, CLIENT_IP)
+            direct_line(dc, "peer is in haproxy_direct_networks only",
+                        CLIENT_IP, port, mark)
+            service = dc.under_test.login_services[protocol][0]
+            assert_login(dc.wait_for_login("alice", since=mark,
+                                           service=service),
+                         rip=CLIENT_IP, rport=port, real_rip=CLIENT_IP)
+
+    with t.check("imaps: the same over TLS on an ssl = yes haproxy "
+                 "listener"):
+        mark = dc.log_mark()
+        with IMAPS(dc.listener("imaps-proxy"), context,
+                   source=CLIENT_IP) as imap:
+            imap.login("alice", PASSWORD)
+            port = imap.sock.getsockname()[1]
+        direct_line(dc, "peer is in haproxy_direct_networks only",
+                    CLIENT_IP, port, mark)
+        assert_login(dc.wait_for_login("alice", since=mark),
+                     rip=CLIENT_IP, rport=port)
+
+    with t.check("a PROXY header from a peer in haproxy_direct_networks "
+                 "only is IMAP input, and changes no address"):
+        mark = dc.log_mark()
+        with IMAP(dc.listener("imap-proxy"), source=CLIENT_IP) as imap:
+            port = imap.sock.getsockname()[1]
+            imap.send(b"PROXY TCP4 198.51.100.7 127.0.0.3 40000 143\r\n")
+            answer = imap.readline()
+            assert answer.startswith(b"PROXY BAD "), answer
+            imap.starttls(context)
+            imap.login("alice", PASSWORD)
+        assert_login(dc.wait_for_login("alice", since=mark),
+                     rip=CLIENT_IP, rport=port)
+
+
+def trusted_only(t, dc, front, context):
+    with t.check("through HAProxy (trusted only) the header gives the "
+                 "client's address"):
+        mark = dc.log_mark()
+        with IMAPS(front, context) as imap:
+            imap.login("alice", PASSWORD)
+            port = imap.sock.getsockname()[1]
+        assert_login(dc.wait_for_login("alice", since=mark),
+                     rip=CLIENT_IP, rport=port, real_rip=PROXY_IP)
+
+    with t.check("a trusted-only peer without a header is still rejected"):
+        mark = dc.log_mark()
+        with connect(dc.listener("imap-proxy"), source=PROXY_IP) as sock:
+            sock.sendall(b"a LOGOUT\r\n")
+            assert recv_all(sock) == b""
+        dc.wait_for_log(r"haproxy: Invalid PROXY header: Not a PROXY "
+                        rf"protocol header \(rip={re.escape(PROXY_IP)}, ",
+                        since=mark)
+
+
+def both(t, dc, mesh_front, context):
+    """MESH_IP may do either: its header counts, TLS bytes or silence make
+    it a direct client."""
+    with t.check("a peer in both lists: its header (HAProxy sending from "
+                 "the pod network) gives the client's address"):
+        mark = dc.log_mark()
+        with IMAPS(mesh_front, context) as imap:
+            imap.login("alice", PASSWORD)
+            port = imap.sock.getsockname()[1]
+        assert_login(dc.wait_for_login("alice", since=mark),
+                     rip=CLIENT_IP, rport=port, real_rip=MESH_IP)
+
+    with t.check("a peer in both lists: a header in two pieces 300 ms "
+                 "apart is still a header"):
+        mark = dc.log_mark()
+        run = run_client(dc.listener("imap-proxy"), "--src",
+                         "198.51.100.7:40000", "--dst", "127.0.0.3:143",
+                         "--split", "2", "--delay", "300",
+                         data=b"a LOGOUT\r\n", source=MESH_IP)
+        assert b"\r\na OK " in run.stdout, run
+        dc.wait_for_log(r"haproxy: PROXY v2: client 198\.51\.100\.7:40000, "
+                        rf".*\(rip={re.escape(MESH_IP)}, ", since=mark)
+
+    with t.check("a peer in both lists that starts TLS is served at once "
+                 "as a direct client"):
+        mark = dc.log_mark()
+        with IMAPS(dc.listener("imaps-proxy"), context,
+                   source=MESH_IP) as imap:
+            imap.login("alice", PASSWORD)
+            port = imap.sock.getsockname()[1]
+        direct_line(dc, "it did not start with a PROXY header", MESH_IP,
+                    port, mark)
+        assert_login(dc.wait_for_login("alice", since=mark),
+                     rip=MESH_IP, rport=port)
+
+    with t.check(f"a peer in both lists that keeps silent is greeted as a "
+                 f"direct client after haproxy_direct_wait ({WAIT_MS} ms)"):
+        mark = dc.log_mark()
+        began = time.monotonic()
+        with IMAP(dc.listener("imap-proxy"), source=MESH_IP) as imap:
+            waited = time.monotonic() - began
+            imap.starttls(context)
+            imap.login("alice", PASSWORD)
+            port = imap.sock.getsockname()[1]
+        assert waited >= WAIT_MS / 1000, f"greeted after {waited:.3f} s"
+        direct_line(dc, "nothing sent within haproxy_direct_wait", MESH_IP,
+                    port, mark)
+        assert_login(dc.wait_for_login("alice", since=mark),
+                     rip=MESH_IP, rport=port)
+
+
+def stranger(t, dc):
+    with t.check("a peer in neither list is closed at once with a "
+                 "warning"):
+        mark = dc.log_mark()
+        with connect(dc.listener("imap-proxy"), source=STRANGER_IP) as sock:
+            assert recv_all(sock) == b""
+        dc.wait_for_log(r"Warning: haproxy: Peer not in haproxy_trusted_"
+                        rf"networks \(rip={re.escape(STRANGER_IP)}, ",
+                        since=mark)
+
+
+def metric(t, dc):
+    with t.check("the metric counts each result and reason"):
+        sieve = "sieve" in dc.under_test.login_services
+        expected = {
+            # A login per protocol, IMAPS, the header as IMAP input.
+            "haproxy_results_direct_direct_network": 5 + sieve,
+            "haproxy_results_direct_not_proxy": 1,
+            "haproxy_results_direct_no_header": 1,
+            # HAProxy from PROXY_IP and from MESH_IP, the split header.
+            "haproxy_results_accepted_": 3,
+            "haproxy_results_rejected_": 1,
+            "haproxy_results_untrusted_": 1,
+        }
+        if not dc.under_test.groups_missing_field:
+            # 2.3 counts no sub-metric for events without direct_reason.
+            expected = {name: count for name, count in expected.items()
+                        if not name.endswith("_")}
+        # Events reach the stats process a moment after the fact.
+        got = wait_until(lambda: counts(dc) if all(
+            counts(dc).get(name) == count
+            for name, count in expected.items()) else None)
+        assert got, f"{counts(dc)}, expected {expected}"
+
+
+def invalid(t, sb):
+    with t.check("an invalid haproxy_direct_networks stops Dovecot at start "
+                 "with an error naming it"):
+        dc = Dovecot(sb, [Listener("imap", "imap-proxy", haproxy=True)],
+                     plugin_dir=plugin_dir(), name="dovecot-invalid",
+                     extra_config="haproxy_direct_networks = 10.0.0.0/33\n")
+        try:
+            dc.start()
+        except RuntimeError:
+            pass
+        else:
+            raise AssertionError("Dovecot started")
+        assert re.search(r"haproxy_direct_networks: Invalid network "
+                         r"'10\.0\.0\.0/33'", dc.log_text()), dc.log_text()
+
+
+def scope(t, sb):
+    """The settings follow Dovecot's filters: protocol blocks on both lines,
+    inet_listener blocks on 2.4, which 2.3 does not have."""
+    dut = dovecot_under_test()
+    listeners = [Listener("imap", "imap-proxy", haproxy=True),
+                 Listener("pop3", "pop3-proxy", haproxy=True)]
+    config = (f"haproxy_direct_networks = {CLIENT_IP}\n"
+              "protocol pop3 {\n  haproxy_direct_networks =\n}\n")
+    if dut.syntax != "2.3":
+        listeners.append(Listener("imap", "imap-strict", haproxy=True))
+        config += ("service imap-login {\n  inet_listener imap-strict {\n"
+                   "    haproxy_direct_networks =\n  }\n}\n")
+    dc = Dovecot(sb, listeners, plugin_dir=plugin_dir(), name="dovecot-scope",
+                 extra_config=config)
+    with dc:
+        for listener in dc.listeners:
+            served = listener.name == "imap-proxy"
+            scoped = ("a protocol pop3 block" if listener.protocol == "pop3"
+                      else "an inet_listener block")
+            with t.check(f"{listener.name}: " + (
+                    "the top-level haproxy_direct_networks applies" if served
+                    else f"{scoped} empties haproxy_direct_networks")):
+                mark = dc.log_mark()
+                with connect(listener) as sock:
+                    answer = recv_all(sock, limit=3)
+                if served:
+                    assert answer == b"* O", answer
+                else:
+                    assert answer == b"", answer
+                    dc.wait_for_log(r"haproxy: Peer not in haproxy_trusted_"
+                                    rf"networks \(rip={re.escape(CLIENT_IP)}"
+                                    rf", rport=\d+, listener={listener.name}"
+                                    r"\)", since=mark)
+    if dut.syntax == "2.3":
+        t.skip("an inet_listener block scopes haproxy_direct_networks",
+               "Dovecot 2.3 has no listener filters")
+
+
+def main(t):
+    dut = dovecot_under_test()
+    with Sandbox() as sb:
+        context = sb.certs.context()
+        listeners = [Listener(protocol, protocol + "-proxy", haproxy=True)
+                     for protocol in LOGINS if protocol in dut.login_services]
+        listeners.append(Listener("imap", "imaps-proxy", haproxy=True,
+                                  ssl=True))
+        dc = Dovecot(sb, listeners, plugin_dir=plugin_dir(),
+                     haproxy_trusted_networks=f"{PROXY_IP} {MESH_IP}",
+                     extra_config=SETTINGS + dut.metric(
+                         "haproxy_results", "event=haproxy_header_finished",
+                         group_by=("result", "direct_reason")))
+        hap = HAProxy(sb)
+        hap.backend("imap", [(dc.listener("imap-proxy"),
+                              "send-proxy-v2-ssl")])
+        hap.backend("mesh", [(dc.listener("imap-proxy"),
+                              "send-proxy-v2-ssl")], f"source {MESH_IP}")
+        front = hap.frontend("imap", "imap", tls=True)
+        mesh_front = hap.frontend("mesh", "mesh", tls=True)
+        with dc, hap:
+            settings_shown(t, dc)
+            direct_only(t, dc, context)
+            trusted_only(t, dc, front, context)
+            both(t, dc, mesh_front, context)
+            stranger(t, dc)
+            metric(t, dc)
+        scope(t, sb)
+        invalid(t, sb)
+
+
+with Tap() as t:
+    t.require(unmet_requirements(plugin=True, client=True))
+    main(t)
