@@ -146,6 +146,8 @@ haproxy_take_preaccepted(bool (*is_ours)(int listen_fd),
 	conn_r->name = l->name != NULL ? l->name : "";
 	conn_r->type = l->type != NULL ? l->type : "";
 	conn_r->ssl = l->ssl;
+	/* Fails if the peer has reset the connection meanwhile: the
+	   address then stays unset. */
 	(void)net_getpeername(conn_r->fd, &conn_r->remote_ip,
 			      &conn_r->remote_port);
 	(void)net_getsockname(conn_r->fd, &conn_r->local_ip,

@@ -61,16 +61,21 @@ static const struct haproxy_networks *haproxy_trusted;
 static unsigned int haproxy_timeout_secs;
 static struct haproxy_conn *haproxy_conns = NULL;
 
-/* "rip=…, rport=…, listener=…" for log lines. */
+/* "rip=…, rport=…, listener=…" for log lines: what is known. */
 static const char *
 haproxy_conn_peer(const struct master_service_connection *conn)
 {
 	string_t *str = t_str_new(64);
 
-	str_printfa(str, "rip=%s, rport=%u", net_ip2addr(&conn->real_remote_ip),
-		    conn->real_remote_port);
-	if (conn->name[0] != '\0')
-		str_printfa(str, ", listener=%s", conn->name);
+	if (conn->real_remote_ip.family != 0) {
+		str_printfa(str, "rip=%s, rport=%u",
+			    net_ip2addr(&conn->real_remote_ip),
+			    conn->real_remote_port);
+	}
+	if (conn->name[0] != '\0') {
+		str_printfa(str, "%slistener=%s", str_len(str) > 0 ? ", " : "",
+			    conn->name);
+	}
 	return str_c(str);
 }
 
@@ -426,6 +431,16 @@ void haproxy_conn_new(const struct haproxy_listener *listener,
 	hc = i_new(struct haproxy_conn, 1);
 	hc->conn = *conn;
 	hc->callback = callback;
+	if (conn->real_remote_ip.family == 0) {
+		/* Accepted by the master (Dovecot 2.4.2+) and reset by the
+		   peer before this process could ask who it was: a health
+		   check, typically. Nothing to trust, nothing to read. */
+		haproxy_conn_fail(hc, LOG_TYPE_INFO, "disconnected",
+			"disconnected",
+			"Connection reset before its peer could be identified");
+		haproxy_conn_free(&hc);
+		return;
+	}
 	if (!trusted) {
 		haproxy_conn_fail(hc, LOG_TYPE_WARNING, "untrusted", "untrusted",
 			haproxy_networks_is_empty(haproxy_trusted) ?

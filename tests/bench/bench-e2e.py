@@ -2,7 +2,9 @@
 """End-to-end cost of a PROXY header, in one run: the same IMAP session
 (connect, header, greeting, LOGOUT) against a Dovecot with the plugin,
 a Dovecot with its built-in parser, and their plain listeners with no
-header.
+header; and a peer in haproxy_direct_networks only, which the plugin
+serves without a header on its haproxy listener, against the same peer
+on the plain listener.
 
 Both Dovecots keep one long-lived imap-login process, so what differs is
 the header handling, not process creation. Modes take
@@ -17,8 +19,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..",
                                 "integration"))
-from sandbox import (PROXY_IP, Dovecot, Listener, Sandbox,  # noqa: E402
-                     connect, dovecot_under_test, plugin_dir)
+from sandbox import (CLIENT_IP, PROXY_IP, Dovecot, Listener,  # noqa: E402
+                     Sandbox, connect, dovecot_under_test, plugin_dir)
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "7"))
 SESSIONS = int(os.environ.get("BENCH_SESSIONS", "200"))
@@ -44,10 +46,10 @@ def header(args):
                           capture_output=True).stdout
 
 
-def session(endpoint, data):
+def session(endpoint, data, source):
     """Microseconds from connect to the greeting, for one session."""
     began = time.perf_counter()
-    with connect(endpoint, source=PROXY_IP) as sock:
+    with connect(endpoint, source=source) as sock:
         if data:
             sock.sendall(data)
         reply = sock.recv(4096)
@@ -91,26 +93,33 @@ def main():
     with Sandbox() as sb:
         ours = Dovecot(sb, [Listener("imap", "proxy", haproxy=True),
                             Listener("imap", "plain")],
-                       plugin_dir=plugins, extra_config=long_lived,
-                       name="plugin")
+                       plugin_dir=plugins, name="plugin",
+                       extra_config=long_lived +
+                       f"haproxy_direct_networks = {CLIENT_IP}\n")
         builtin = Dovecot(sb, [Listener("imap", "proxy", haproxy=True),
                                Listener("imap", "plain")],
                           extra_config=long_lived, name="builtin")
         # The plain listener of the plugin's Dovecot shows what the plugin
         # costs the listeners it does not own.
-        modes = {"direct": (builtin.listener("plain"), b""),
-                 "direct, plugin loaded": (ours.listener("plain"), b"")}
+        modes = {"direct": (builtin.listener("plain"), b"", PROXY_IP),
+                 "direct, plugin loaded": (ours.listener("plain"), b"",
+                                           PROXY_IP),
+                 "direct peer, plain": (ours.listener("plain"), b"",
+                                        CLIENT_IP),
+                 "direct peer, haproxy": (ours.listener("proxy"), b"",
+                                          CLIENT_IP)}
         for name, data in headers.items():
-            modes[f"plugin   {name}"] = (ours.listener("proxy"), data)
-            modes[f"built-in {name}"] = (builtin.listener("proxy"), data)
+            modes[f"plugin   {name}"] = (ours.listener("proxy"), data,
+                                         PROXY_IP)
+            modes[f"built-in {name}"] = (builtin.listener("proxy"), data,
+                                         PROXY_IP)
 
         with ours, builtin:
             times = {mode: [] for mode in modes}
             order = list(modes)
             for _ in range(ROUNDS):
                 for mode in order:
-                    endpoint, data = modes[mode]
-                    times[mode] += [session(endpoint, data)
+                    times[mode] += [session(*modes[mode])
                                     for _ in range(SESSIONS)]
                 # Whoever goes first meets a cold machine: rotate.
                 order = order[1:] + order[:1]
@@ -133,7 +142,12 @@ def main():
               f"x{ours_us / direct:.3f} direct")
         print(f"  {'built-in ' + name:28} {theirs_us:8.1f} us   "
               f"{'':17}x{theirs_us / direct:.3f} direct")
-    print(f"imap-login memory after {ROUNDS * SESSIONS * (len(headers) + 1)} "
+    plain, ours_direct = (median["direct peer, plain"],
+                          median["direct peer, haproxy"])
+    print(f"  {'direct peer, plain listener':28} {plain:8.1f} us")
+    print(f"  {'direct peer, haproxy listener':28} {ours_direct:8.1f} us   "
+          f"rate x{plain / ours_direct:.3f} of the plain listener's")
+    print(f"imap-login memory after {ROUNDS * SESSIONS * (len(headers) + 1)}+ "
           "sessions each (RSS / peak, KiB):")
     for name, (rss, hwm) in memory.items():
         print(f"  {name:9} {rss:6d} / {hwm:6d}")
