@@ -326,6 +326,26 @@ haproxy_conn_apply(struct haproxy_conn *hc, const struct proxy_header *hdr)
 	return TRUE;
 }
 
+/* A connection of the proxy's own, not a client's: LOCAL, or (v1 checks)
+   a header that repeats the connection's own source. */
+static bool
+haproxy_conn_is_proxys_own(const struct haproxy_conn *hc,
+			   const struct proxy_header *hdr)
+{
+	return hdr->command == PROXY_CMD_LOCAL ||
+		(net_ip_compare(&hc->conn.remote_ip, &hc->conn.real_remote_ip) &&
+		 hc->conn.remote_port == hc->conn.real_remote_port);
+}
+
+/* Whether the peer has closed or reset the connection already. */
+static bool haproxy_conn_peer_gone(struct haproxy_conn *hc)
+{
+	char c;
+	ssize_t ret = haproxy_recv(hc->conn.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+
+	return ret == 0 || (ret < 0 && errno == ECONNRESET);
+}
+
 /* Read what there is and decide: DONE (header applied) or DIRECT (a
    direct client) pass the connection on; FAILED was logged. */
 static enum haproxy_read_status haproxy_conn_try(struct haproxy_conn *hc)
@@ -338,9 +358,20 @@ static enum haproxy_read_status haproxy_conn_try(struct haproxy_conn *hc)
 				   "not_proxy", "it did not start with a "
 				   "PROXY header");
 	}
-	if (status == HAPROXY_READ_DONE && !haproxy_conn_apply(hc, &hdr))
+	if (status != HAPROXY_READ_DONE)
+		return status;
+	if (!haproxy_conn_apply(hc, &hdr))
 		return HAPROXY_READ_FAILED;
-	return status;
+	/* A layer 4 health check closes right after its header: no login
+	   client, greeting or auth request for it. Clients' connections
+	   are not asked. */
+	if (haproxy_conn_is_proxys_own(hc, &hdr) && haproxy_conn_peer_gone(hc)) {
+		e_debug(hc->event, "The proxy closed its connection after the "
+			"header: a health check (%s)",
+			haproxy_conn_peer(&hc->conn));
+		return HAPROXY_READ_FAILED;
+	}
+	return HAPROXY_READ_DONE;
 }
 
 static void haproxy_conn_free(struct haproxy_conn **_hc)
