@@ -166,6 +166,10 @@ class Dovecot23:
     # empty value (its name then ends in "_").
     groups_missing_field = False
     listener_address = "address"  # an inet_listener's address setting
+    # Whether the master accepts the connection of a login process that
+    # serves one client (the default) before the process is up
+    # (master/service-monitor.c, 2.4.2 on).
+    master_accepts = False
 
     def __init__(self, version, release):
         self.version = version    # as dovecot --version prints it
@@ -288,6 +292,10 @@ class Dovecot24(Dovecot23):
     pid_variable = "%{process:pid}"
     groups_missing_field = True   # stats/stats-metrics.c
     listener_address = "listen"
+
+    @property
+    def master_accepts(self):
+        return self.release >= (2, 4, 2)
 
     def auth_info(self, source, user, ip, message):
         source, user, ip = map(re.escape, (source, user, ip))
