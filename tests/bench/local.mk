@@ -34,3 +34,10 @@ bench-header-delay:
 	env $(SANDBOX_ENV) $(PYTHON3) -B \
 		$(top_srcdir)/tests/bench/bench-header-delay.py
 EXTRA_DIST += tests/bench/bench-header-delay.py
+
+# Instructions per session of the login process, counted by callgrind:
+# what to trust on a shared machine.
+bench_runs += bench-callgrind
+bench-callgrind: all
+	env $(SANDBOX_ENV) $(PYTHON3) -B $(top_srcdir)/tests/bench/bench-callgrind.py
+EXTRA_DIST += tests/bench/bench-callgrind.py
