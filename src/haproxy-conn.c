@@ -9,7 +9,7 @@
 
    A connection that waits holds no more than it needs to wait: its event,
    its log text and a buffer exist only once there is something to say or
-   to keep. */
+   to keep. Events are passthroughs of the listener's own. */
 
 #include "login-common.h"
 #include "array.h"
@@ -45,14 +45,13 @@ enum haproxy_read_status {
 struct haproxy_conn {
 	struct haproxy_conn *prev, *next;
 
+	const struct haproxy_listener *listener;
 	struct master_service_connection conn;
 	master_service_connection_callback_t *callback;
 	struct io *io;
 	struct timeout *to;
 	/* A peer in both lists: silent this long, it is a direct client. */
 	struct timeout *to_direct;
-	/* Created when there is something to log. */
-	struct event *event;
 	/* The header bytes consumed so far, once there are any. */
 	buffer_t *header;
 };
@@ -69,7 +68,7 @@ haproxy_conn_peer(const struct master_service_connection *conn)
 
 	if (conn->real_remote_ip.family != 0) {
 		str_printfa(str, "rip=%s, rport=%u",
-			    net_ip2addr(&conn->real_remote_ip),
+			    haproxy_ip_str(&conn->real_remote_ip),
 			    conn->real_remote_port);
 	}
 	if (conn->name[0] != '\0') {
@@ -77,13 +76,6 @@ haproxy_conn_peer(const struct master_service_connection *conn)
 			    conn->name);
 	}
 	return str_c(str);
-}
-
-static struct event *haproxy_conn_event(struct haproxy_conn *hc)
-{
-	if (hc->event == NULL)
-		hc->event = haproxy_event_create(&hc->conn);
-	return hc->event;
 }
 
 static size_t haproxy_conn_received(const struct haproxy_conn *hc)
@@ -98,7 +90,7 @@ haproxy_conn_fail_detail(struct haproxy_conn *hc, enum log_type level,
 			 const char *error, const char *detail)
 {
 	struct event_passthrough *e =
-		haproxy_event_finished(haproxy_conn_event(hc), result)->
+		haproxy_event_finished(hc->listener->event, &hc->conn, result)->
 		add_str("error_code", error_code)->
 		add_str("error", error);
 
@@ -116,11 +108,12 @@ haproxy_conn_fail(struct haproxy_conn *hc, enum log_type level,
 
 /* The debug line and event of a peer served without a header. */
 static void
-haproxy_log_direct(struct event *event,
+haproxy_log_direct(const struct haproxy_listener *listener,
 		   const struct master_service_connection *conn,
 		   const char *reason_code, const char *reason)
 {
-	struct event_passthrough *e = haproxy_event_finished(event, "direct")->
+	struct event_passthrough *e =
+		haproxy_event_finished(listener->event, conn, "direct")->
 		add_str("direct_reason", reason_code);
 
 	e_debug(e->event(), "Direct client: %s (%s)", reason,
@@ -269,6 +262,8 @@ static const char *haproxy_facts_str(const struct haproxy_facts *facts)
 	const struct haproxy_fact *fact;
 	string_t *str = t_str_new(128);
 
+	if (facts == NULL)
+		return "";
 	array_foreach(&facts->fields, fact)
 		str_printfa(str, ", %s=%s", fact->key, fact->value);
 	return str_c(str);
@@ -280,7 +275,8 @@ haproxy_conn_log_accepted(struct haproxy_conn *hc,
 			  const struct haproxy_facts *facts)
 {
 	struct event_passthrough *e =
-		haproxy_event_finished(hc->event, "accepted")->
+		haproxy_event_finished(hc->listener->event, &hc->conn,
+				       "accepted")->
 		add_int("version", hdr->version)->
 		add_str("command", hdr->command == PROXY_CMD_PROXY ?
 			"proxy" : "local");
@@ -293,15 +289,17 @@ haproxy_conn_log_accepted(struct haproxy_conn *hc,
 			"LOCAL", haproxy_conn_peer(&hc->conn));
 		return;
 	}
-	e->add_str("src_ip", net_ip2addr(&hc->conn.remote_ip))->
+	e->add_str("src_ip", haproxy_ip_str(&hc->conn.remote_ip))->
 		add_int("src_port", hc->conn.remote_port)->
-		add_str("dst_ip", net_ip2addr(&hc->conn.local_ip))->
+		add_str("dst_ip", haproxy_ip_str(&hc->conn.local_ip))->
 		add_int("dst_port", hc->conn.local_port);
-	array_foreach(&facts->fields, fact)
-		e->add_str(fact->key, fact->value);
+	if (facts != NULL) {
+		array_foreach(&facts->fields, fact)
+			e->add_str(fact->key, fact->value);
+	}
 	e_debug(e->event(), "PROXY v%u: client %s:%u, server %s:%u (%s%s)",
-		hdr->version, net_ip2addr(&hc->conn.remote_ip),
-		hc->conn.remote_port, net_ip2addr(&hc->conn.local_ip),
+		hdr->version, haproxy_ip_str(&hc->conn.remote_ip),
+		hc->conn.remote_port, haproxy_ip_str(&hc->conn.local_ip),
 		hc->conn.local_port, haproxy_conn_peer(&hc->conn),
 		haproxy_facts_str(facts));
 }
@@ -309,20 +307,22 @@ haproxy_conn_log_accepted(struct haproxy_conn *hc,
 static bool
 haproxy_conn_apply(struct haproxy_conn *hc, const struct proxy_header *hdr)
 {
-	struct haproxy_facts *facts = haproxy_facts_new(hc->conn.fd);
-	struct event *event = haproxy_conn_event(hc);
+	/* Only TLVs have facts to keep for the client. */
+	struct haproxy_facts *facts = hdr->tlvs.size == 0 ? NULL :
+		haproxy_facts_new(hc->conn.fd);
 	const char *error_code, *error;
 
-	/* The event describes the connection as it came in. */
-	if (!haproxy_header_apply(hdr, &hc->conn, facts, event,
+	if (!haproxy_header_apply(hdr, &hc->conn, facts, hc->listener->event,
 				  &error_code, &error)) {
-		haproxy_facts_free(&facts);
+		if (facts != NULL)
+			haproxy_facts_free(&facts);
 		haproxy_conn_fail(hc, LOG_TYPE_ERROR, "rejected",
 				  error_code, error);
 		return FALSE;
 	}
 	haproxy_conn_log_accepted(hc, hdr, facts);
-	haproxy_facts_hand_off(&facts);
+	if (facts != NULL)
+		haproxy_facts_hand_off(&facts);
 	return TRUE;
 }
 
@@ -354,9 +354,8 @@ static enum haproxy_read_status haproxy_conn_try(struct haproxy_conn *hc)
 	enum haproxy_read_status status = haproxy_conn_read(hc, &hdr);
 
 	if (status == HAPROXY_READ_DIRECT) {
-		haproxy_log_direct(haproxy_conn_event(hc), &hc->conn,
-				   "not_proxy", "it did not start with a "
-				   "PROXY header");
+		haproxy_log_direct(hc->listener, &hc->conn, "not_proxy",
+				   "it did not start with a PROXY header");
 	}
 	if (status != HAPROXY_READ_DONE)
 		return status;
@@ -366,8 +365,8 @@ static enum haproxy_read_status haproxy_conn_try(struct haproxy_conn *hc)
 	   client, greeting or auth request for it. Clients' connections
 	   are not asked. */
 	if (haproxy_conn_is_proxys_own(hc, &hdr) && haproxy_conn_peer_gone(hc)) {
-		e_debug(hc->event, "The proxy closed its connection after the "
-			"header: a health check (%s)",
+		e_debug(hc->listener->event, "The proxy closed its connection "
+			"after the header: a health check (%s)",
 			haproxy_conn_peer(&hc->conn));
 		return HAPROXY_READ_FAILED;
 	}
@@ -384,7 +383,6 @@ static void haproxy_conn_free(struct haproxy_conn **_hc)
 	timeout_remove(&hc->to_direct);
 	if (hc->header != NULL)
 		buffer_free(&hc->header);
-	event_unref(&hc->event);
 	i_free(hc);
 }
 
@@ -425,7 +423,7 @@ static void haproxy_conn_timeout(struct haproxy_conn *hc)
    header by now. */
 static void haproxy_conn_direct_timeout(struct haproxy_conn *hc)
 {
-	haproxy_log_direct(haproxy_conn_event(hc), &hc->conn, "no_header",
+	haproxy_log_direct(hc->listener, &hc->conn, "no_header",
 			   "nothing sent within haproxy_direct_wait");
 	haproxy_conn_finish(hc, TRUE);
 }
@@ -433,14 +431,12 @@ static void haproxy_conn_direct_timeout(struct haproxy_conn *hc)
 /* A peer that may only connect directly: served as on a plain listener,
    nothing read. */
 static void
-haproxy_conn_direct(struct master_service_connection *conn,
+haproxy_conn_direct(const struct haproxy_listener *listener,
+		    struct master_service_connection *conn,
 		    master_service_connection_callback_t *callback)
 {
-	struct event *event = haproxy_event_create(conn);
-
-	haproxy_log_direct(event, conn, "direct_network",
+	haproxy_log_direct(listener, conn, "direct_network",
 			   "peer is in haproxy_direct_networks only");
-	event_unref(&event);
 	callback(conn);
 }
 
@@ -455,11 +451,12 @@ void haproxy_conn_new(const struct haproxy_listener *listener,
 	struct haproxy_conn *hc;
 
 	if (direct && !trusted) {
-		haproxy_conn_direct(conn, callback);
+		haproxy_conn_direct(listener, conn, callback);
 		return;
 	}
 
 	hc = i_new(struct haproxy_conn, 1);
+	hc->listener = listener;
 	hc->conn = *conn;
 	hc->callback = callback;
 	if (conn->real_remote_ip.family == 0) {

@@ -8,6 +8,8 @@ struct haproxy_networks;
 /* A haproxy = yes listener the plugin took over from Dovecot. */
 struct haproxy_listener {
 	int fd;
+	/* The parent of its connections' events. */
+	struct event *event;
 	/* Peers that may connect without a header (NULL: none), and how long
 	   one that may also send a header can stay silent before it is
 	   served as a direct client. */

@@ -10,26 +10,54 @@ struct event_category event_category_haproxy = {
 	.name = "haproxy",
 };
 
-struct event *haproxy_event_create(const struct master_service_connection *conn)
+struct event *haproxy_listener_event_create(const char *listener)
 {
 	struct event *event = event_create(NULL);
 
 	event_add_category(event, &event_category_haproxy);
-	event_add_str(event, "remote_ip", net_ip2addr(&conn->real_remote_ip));
-	event_add_int(event, "remote_port", conn->real_remote_port);
-	event_add_str(event, "local_ip", net_ip2addr(&conn->real_local_ip));
-	event_add_int(event, "local_port", conn->real_local_port);
-	event_add_str(event, "listener", conn->name);
+	event_add_str(event, "listener", listener);
 	event_set_append_log_prefix(event, "haproxy: ");
 	return event;
 }
 
 struct event_passthrough *
-haproxy_event_finished(struct event *event, const char *result)
+haproxy_event_finished(struct event *listener_event,
+		       const struct master_service_connection *conn,
+		       const char *result)
 {
-	return event_create_passthrough(event)->
+	struct event_passthrough *e = event_create_passthrough(listener_event)->
 		set_name(HAPROXY_EVENT_FINISHED)->
 		add_str("result", result);
+
+	/* Unknown when the peer reset a connection the master accepted. */
+	if (conn->real_remote_ip.family != 0) {
+		e->add_str("remote_ip", haproxy_ip_str(&conn->real_remote_ip))->
+			add_int("remote_port", conn->real_remote_port);
+	}
+	return e->add_str("local_ip", haproxy_ip_str(&conn->real_local_ip))->
+		add_int("local_port", conn->real_local_port);
+}
+
+/* net_ip2addr() formats IPv4 with sprintf(), which costs more than the
+   rest of a header's handling together. */
+const char *haproxy_ip_str(const struct ip_addr *ip)
+{
+	const unsigned char *octet = (const unsigned char *)&ip->u.ip4;
+	char *str, *p;
+	unsigned int i;
+
+	if (ip->family != AF_INET)
+		return net_ip2addr(ip);
+	p = str = t_malloc_no0(sizeof("255.255.255.255"));
+	for (i = 0; i < 4; i++) {
+		if (octet[i] >= 100)
+			*p++ = '0' + octet[i] / 100;
+		if (octet[i] >= 10)
+			*p++ = '0' + octet[i] / 10 % 10;
+		*p++ = '0' + octet[i] % 10;
+		*p++ = i < 3 ? '.' : '\0';
+	}
+	return str;
 }
 
 const char *haproxy_escape(const void *data, size_t size, size_t max)

@@ -1,22 +1,30 @@
 #ifndef HAPROXY_EVENT_H
 #define HAPROXY_EVENT_H
 
+struct ip_addr;
 struct master_service_connection;
 
-/* Every PROXY header ends in one event of this name, with a "result"
-   field (accepted, rejected, untrusted, timeout, disconnected) and, unless
-   accepted, "error_code" and "error". */
+/* Every connection on a haproxy listener ends in one event of this name,
+   with a "result" field (accepted, rejected, untrusted, timeout,
+   disconnected, direct) and, unless accepted or direct, "error_code" and
+   "error". */
 #define HAPROXY_EVENT_FINISHED "haproxy_header_finished"
 
 extern struct event_category event_category_haproxy;
 
-/* An event for a new connection on a haproxy listener: the peer's and our
-   endpoints and the listener name, log prefix "haproxy: ". */
-struct event *haproxy_event_create(const struct master_service_connection *conn);
+/* The parent of a listener's events, made once: category, listener name,
+   log prefix "haproxy: ". */
+struct event *haproxy_listener_event_create(const char *listener);
 
-/* The finished event with its result, to be logged once. */
+/* The finished event of a connection on the listener of listener_event,
+   with its endpoints and result, to be logged once. */
 struct event_passthrough *
-haproxy_event_finished(struct event *event, const char *result);
+haproxy_event_finished(struct event *listener_event,
+		       const struct master_service_connection *conn,
+		       const char *result);
+
+/* An IP address as text, like net_ip2addr(). */
+const char *haproxy_ip_str(const struct ip_addr *ip);
 
 /* Bytes that came off the wire, safe for a log line: printable ASCII as is,
    everything else as \xNN, cut after max bytes with "...". */

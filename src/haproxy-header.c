@@ -205,6 +205,8 @@ apply_proxy(const struct proxy_header *hdr,
 	conn->remote_port = hdr->src.port;
 	conn->local_port = hdr->dst.port;
 	CONN_PROXIED(conn) = TRUE;
+	if (facts == NULL)
+		return TRUE;
 	apply_ssl(&hdr->ssl, conn, facts, event);
 	facts_add_tlvs(facts, hdr);
 	return TRUE;

@@ -6,7 +6,8 @@ struct master_service_connection;
 struct haproxy_facts;
 
 /* Apply a complete, valid PROXY header to a connection: its endpoints and
-   TLS facts into conn, everything else into facts. Returns FALSE with a
+   TLS facts into conn, everything else into facts (NULL for a header
+   without TLVs). Returns FALSE with a
    stable *error_code_r and an *error_r sentence for a header that is valid
    protocol but cannot be used on a login listener. */
 bool haproxy_header_apply(const struct proxy_header *hdr,

@@ -7,6 +7,7 @@
 #include "module-dir.h"
 #include "haproxy-compat.h"
 #include "haproxy-networks.h"
+#include "haproxy-event.h"
 #include "haproxy-client.h"
 #include "haproxy-conn.h"
 
@@ -116,6 +117,8 @@ static void haproxy_take_listeners(unsigned int timeout_secs)
 			continue;
 		listener = array_append_space(&haproxy_listeners);
 		listener->fd = l->fd;
+		listener->event = haproxy_listener_event_create(
+			l->name != NULL ? l->name : "");
 		haproxy_listener_init(listener, l->name != NULL ? l->name : "",
 				      timeout_secs);
 		l->haproxy = FALSE;
@@ -153,6 +156,8 @@ void haproxy_plugin_init(struct module *module)
 
 void haproxy_plugin_deinit(void)
 {
+	struct haproxy_listener *listener;
+
 	if (!array_is_empty(&haproxy_listeners)) {
 		if (master_service->callback == haproxy_service_callback)
 			master_service->callback = haproxy_next_callback;
@@ -162,5 +167,7 @@ void haproxy_plugin_deinit(void)
 		haproxy_conns_deinit();
 		haproxy_client_deinit();
 	}
+	array_foreach_modifiable(&haproxy_listeners, listener)
+		event_unref(&listener->event);
 	pool_unref(&haproxy_pool);
 }
