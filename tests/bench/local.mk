@@ -41,3 +41,9 @@ bench_runs += bench-callgrind
 bench-callgrind: all
 	env $(SANDBOX_ENV) $(PYTHON3) -B $(top_srcdir)/tests/bench/bench-callgrind.py
 EXTRA_DIST += tests/bench/bench-callgrind.py
+
+# Resident memory per silent pending connection, plugin against built-in.
+bench_runs += bench-pending
+bench-pending: all
+	env $(SANDBOX_ENV) $(PYTHON3) -B $(top_srcdir)/tests/bench/bench-pending.py
+EXTRA_DIST += tests/bench/bench-pending.py
