@@ -16,49 +16,17 @@ import os
 import re
 import shutil
 import signal
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..",
                                 "integration"))
 from sandbox import (CLIENT_IP, PROXY_IP, Dovecot,  # noqa: E402
-                     HAProxy, Listener, Sandbox, connect,
-                     dovecot_under_test, plugin_dir, sandbox_processes,
-                     wait_until)
+                     HAProxy, Listener, Sandbox, dovecot_under_test,
+                     plugin_dir, sandbox_processes, wait_until)
+from bench_sessions import headers, session  # noqa: E402
 
 SESSIONS = int(os.environ.get("BENCH_SESSIONS", "40"))
 WARMUP = 5
-SRC = ["--src", "198.51.100.7:40000", "--dst", "203.0.113.1:143"]
-HEADERS = {
-    "v1": ["-1", *SRC],
-    "v2": ["-2", *SRC],
-    "v2 + TLVs": ["-2", "--src", "[2001:db8::7]:40000",
-                  "--dst", "[2001:db8::1]:143",
-                  "--authority", "mail.example.com",
-                  "--unique-id", "4F1C2A3B:9C1E_0A0B0C0D:01BB_6552F3A1",
-                  "--ssl", "--ssl-version", "TLSv1.3",
-                  "--ssl-cipher", "TLS_AES_256_GCM_SHA384",
-                  "--client-cert", "--ssl-cn", "alice", "--crc32c"],
-}
-
-
-def header(args):
-    client = os.environ.get("HAPROXY_CONNECT", "src/haproxy-connect")
-    return subprocess.run([client, "--print-header", *args], check=True,
-                          capture_output=True).stdout
-
-
-def session(endpoint, data, source):
-    with connect(endpoint, source=source) as sock:
-        if data:
-            sock.sendall(data)
-        reply = sock.recv(4096)
-        if not reply.startswith(b"* OK"):
-            raise RuntimeError(f"no greeting: {reply!r}")
-        sock.sendall(b"a LOGOUT\r\n")
-        while sock.recv(4096):
-            pass
-
 
 class Counted:
     """A Dovecot whose imap-login runs under callgrind, one process at a
@@ -135,7 +103,7 @@ def main():
     if plugin_dir() is None:
         sys.exit("bench-callgrind: HAPROXY_PLUGIN_DIR does not hold the "
                  "plugin")
-    headers = {name: header(args) for name, args in HEADERS.items()}
+    sent = headers()
     with Sandbox() as sb:
         ours = Counted(sb, "plugin", plugin_dir=plugin_dir(),
                        extra_config=f"haproxy_direct_networks = "
@@ -152,7 +120,7 @@ def main():
                 builtin.dovecot.listener("plain"), b"", PROXY_IP)}
             rows["direct, plugin loaded"] = ours.count(
                 ours.dovecot.listener("plain"), b"", PROXY_IP)
-            for name, data in headers.items():
+            for name, data in sent.items():
                 for label, counted in (("plugin", ours),
                                        ("built-in", builtin)):
                     rows[f"{label} {name}"] = counted.count(
@@ -170,7 +138,7 @@ def main():
           f"sessions per mode, Dovecot {dovecot_under_test().version})")
     print(f"  {'direct':30} {direct:10.0f}")
     for name in ["direct, plugin loaded"] + [
-            f"{n}" for h in list(headers) + ["via HAProxy"]
+            f"{n}" for h in list(sent) + ["via HAProxy"]
             for n in (f"plugin {h}", f"built-in {h}")]:
         line = f"  {name:30} {rows[name]:10.0f}   x{rows[name] / direct:.3f} direct"
         if name.startswith("plugin "):

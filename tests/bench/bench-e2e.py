@@ -13,54 +13,16 @@ Prints medians and ratios; asserts nothing about speed."""
 
 import os
 import statistics
-import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..",
                                 "integration"))
 from sandbox import (CLIENT_IP, PROXY_IP, Dovecot, Listener,  # noqa: E402
-                     Sandbox, connect, dovecot_under_test, plugin_dir)
+                     Sandbox, dovecot_under_test, plugin_dir)
+from bench_sessions import headers, session  # noqa: E402
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "7"))
 SESSIONS = int(os.environ.get("BENCH_SESSIONS", "200"))
-
-HEADERS = {
-    "v1 TCP4": ["-1", "--src", "198.51.100.7:40000",
-                "--dst", "203.0.113.1:143"],
-    "v2 TCP4": ["-2", "--src", "198.51.100.7:40000",
-                "--dst", "203.0.113.1:143"],
-    "v2 TCP6 + TLVs": ["-2", "--src", "[2001:db8::7]:40000",
-                       "--dst", "[2001:db8::1]:143",
-                       "--authority", "mail.example.com",
-                       "--unique-id", "4F1C2A3B:9C1E_0A0B0C0D:01BB_6552F3A1_0000:1",
-                       "--ssl", "--ssl-version", "TLSv1.3",
-                       "--ssl-cipher", "TLS_AES_256_GCM_SHA384",
-                       "--client-cert", "--ssl-cn", "alice", "--crc32c"],
-}
-
-
-def header(args):
-    client = os.environ.get("HAPROXY_CONNECT", "src/haproxy-connect")
-    return subprocess.run([client, "--print-header"] + args, check=True,
-                          capture_output=True).stdout
-
-
-def session(endpoint, data, source):
-    """Microseconds from connect to the greeting, for one session."""
-    began = time.perf_counter()
-    with connect(endpoint, source=source) as sock:
-        if data:
-            sock.sendall(data)
-        reply = sock.recv(4096)
-        elapsed = time.perf_counter() - began
-        if not reply.startswith(b"* OK"):
-            raise RuntimeError(f"no greeting: {reply!r}")
-        sock.sendall(b"a LOGOUT\r\n")
-        while sock.recv(4096):
-            pass
-    return elapsed * 1e6
-
 
 def login_rss_kib(dovecot):
     """Resident and peak memory of the imap-login process of dovecot."""
@@ -86,7 +48,7 @@ def main():
     plugins = plugin_dir()
     if plugins is None:
         sys.exit("bench-e2e: HAPROXY_PLUGIN_DIR does not hold the plugin")
-    headers = {name: header(args) for name, args in HEADERS.items()}
+    sent = headers()
     long_lived = dovecot_under_test().long_lived(
         "imap-login", "process_min_avail = 1", "process_limit = 1")
 
@@ -108,7 +70,7 @@ def main():
                                         CLIENT_IP),
                  "direct peer, haproxy": (ours.listener("proxy"), b"",
                                           CLIENT_IP)}
-        for name, data in headers.items():
+        for name, data in sent.items():
             modes[f"plugin   {name}"] = (ours.listener("proxy"), data,
                                          PROXY_IP)
             modes[f"built-in {name}"] = (builtin.listener("proxy"), data,
@@ -134,7 +96,7 @@ def main():
     loaded = median["direct, plugin loaded"]
     print(f"  {'direct, plugin loaded':28} {loaded:8.1f} us   "
           f"{'':17}x{loaded / direct:.3f} direct")
-    for name in headers:
+    for name in sent:
         ours_us = median[f"plugin   {name}"]
         theirs_us = median[f"built-in {name}"]
         print(f"  {'plugin   ' + name:28} {ours_us:8.1f} us   "
@@ -147,7 +109,7 @@ def main():
     print(f"  {'direct peer, plain listener':28} {plain:8.1f} us")
     print(f"  {'direct peer, haproxy listener':28} {ours_direct:8.1f} us   "
           f"rate x{plain / ours_direct:.3f} of the plain listener's")
-    print(f"imap-login memory after {ROUNDS * SESSIONS * (len(headers) + 1)}+ "
+    print(f"imap-login memory after {ROUNDS * SESSIONS * (len(sent) + 1)}+ "
           "sessions each (RSS / peak, KiB):")
     for name, (rss, hwm) in memory.items():
         print(f"  {name:9} {rss:6d} / {hwm:6d}")

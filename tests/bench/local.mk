@@ -25,7 +25,7 @@ bench-decoder: tests/bench/bench-decoder$(EXEEXT)
 bench_runs += bench-e2e
 bench-e2e: all
 	env $(SANDBOX_ENV) $(PYTHON3) -B $(top_srcdir)/tests/bench/bench-e2e.py
-EXTRA_DIST += tests/bench/bench-e2e.py
+EXTRA_DIST += tests/bench/bench-e2e.py tests/bench/bench_sessions.py
 
 # How late HAProxy's header comes after accept(), idle and loaded: the
 # measure behind haproxy_direct_wait's default.

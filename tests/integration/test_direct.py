@@ -90,6 +90,19 @@ def direct_line(dc, reason, source, port, since):
         rf"\(rip={re.escape(source)}, rport={port}, ", since=since)
 
 
+def login_imaps(dc, context, source, reason):
+    """Logs in as alice over TLS to the ssl = yes haproxy listener from
+    source, which must be served as a direct client for reason, with its
+    own address."""
+    mark = dc.log_mark()
+    with IMAPS(dc.listener("imaps-proxy"), context, source=source) as imap:
+        imap.login("alice", PASSWORD)
+        port = imap.sock.getsockname()[1]
+    direct_line(dc, reason, source, port, mark)
+    assert_login(dc.wait_for_login("alice", since=mark), rip=source,
+                 rport=port)
+
+
 def counts(dc):
     """{sub-metric: count} of the metric haproxy_results."""
     run = dc.tool("doveadm", "-c", dc.config_path, "stats", "dump")
@@ -133,15 +146,8 @@ def direct_only(t, dc, context):
 
     with t.check("imaps: the same over TLS on an ssl = yes haproxy "
                  "listener"):
-        mark = dc.log_mark()
-        with IMAPS(dc.listener("imaps-proxy"), context,
-                   source=CLIENT_IP) as imap:
-            imap.login("alice", PASSWORD)
-            port = imap.sock.getsockname()[1]
-        direct_line(dc, "peer is in haproxy_direct_networks only",
-                    CLIENT_IP, port, mark)
-        assert_login(dc.wait_for_login("alice", since=mark),
-                     rip=CLIENT_IP, rport=port)
+        login_imaps(dc, context, CLIENT_IP,
+                    "peer is in haproxy_direct_networks only")
 
     with t.check("a PROXY header from a peer in haproxy_direct_networks "
                  "only is IMAP input, and changes no address"):
@@ -157,15 +163,21 @@ def direct_only(t, dc, context):
                      rip=CLIENT_IP, rport=port)
 
 
+def login_via(dc, front, context, proxy_ip):
+    """Logs in as alice through HAProxy's TLS frontend front, HAProxy
+    connecting from proxy_ip; the login line must show the client."""
+    mark = dc.log_mark()
+    with IMAPS(front, context) as imap:
+        imap.login("alice", PASSWORD)
+        port = imap.sock.getsockname()[1]
+    assert_login(dc.wait_for_login("alice", since=mark),
+                 rip=CLIENT_IP, rport=port, real_rip=proxy_ip)
+
+
 def trusted_only(t, dc, front, context):
     with t.check("through HAProxy (trusted only) the header gives the "
                  "client's address"):
-        mark = dc.log_mark()
-        with IMAPS(front, context) as imap:
-            imap.login("alice", PASSWORD)
-            port = imap.sock.getsockname()[1]
-        assert_login(dc.wait_for_login("alice", since=mark),
-                     rip=CLIENT_IP, rport=port, real_rip=PROXY_IP)
+        login_via(dc, front, context, PROXY_IP)
 
     with t.check("a trusted-only peer without a header is still rejected"):
         mark = dc.log_mark()
@@ -182,12 +194,7 @@ def both(t, dc, mesh_front, context):
     it a direct client."""
     with t.check("a peer in both lists: its header (HAProxy sending from "
                  "the pod network) gives the client's address"):
-        mark = dc.log_mark()
-        with IMAPS(mesh_front, context) as imap:
-            imap.login("alice", PASSWORD)
-            port = imap.sock.getsockname()[1]
-        assert_login(dc.wait_for_login("alice", since=mark),
-                     rip=CLIENT_IP, rport=port, real_rip=MESH_IP)
+        login_via(dc, mesh_front, context, MESH_IP)
 
     with t.check("a peer in both lists: a header in two pieces 300 ms "
                  "apart is still a header"):
@@ -202,15 +209,8 @@ def both(t, dc, mesh_front, context):
 
     with t.check("a peer in both lists that starts TLS is served at once "
                  "as a direct client"):
-        mark = dc.log_mark()
-        with IMAPS(dc.listener("imaps-proxy"), context,
-                   source=MESH_IP) as imap:
-            imap.login("alice", PASSWORD)
-            port = imap.sock.getsockname()[1]
-        direct_line(dc, "it did not start with a PROXY header", MESH_IP,
-                    port, mark)
-        assert_login(dc.wait_for_login("alice", since=mark),
-                     rip=MESH_IP, rport=port)
+        login_imaps(dc, context, MESH_IP,
+                    "it did not start with a PROXY header")
 
     with t.check(f"a peer in both lists that keeps silent is greeted as a "
                  f"direct client after haproxy_direct_wait ({WAIT_MS} ms)"):
