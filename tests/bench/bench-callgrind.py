@@ -45,9 +45,8 @@ class Counted:
         # The login user connects to these itself, not root before it.
         extra = kwargs.pop("extra_config", "") + "".join(
             f"service {service} {{\n  unix_listener {socket} {{\n"
-            "    mode = 0666\n  }\n}\n" for service, socket in (
-                ("config", "config"), ("stats", "stats-writer"),
-                ("anvil", "anvil")))
+            "    mode = 0666\n  }\n}\n"
+            for service, socket in dut.login_sockets)
         # No chroot: valgrind needs its own files at run time; no
         # address space limit: it needs more than imap-login alone; and
         # the login user from the start, or valgrind makes its files as
@@ -57,7 +56,8 @@ class Counted:
                                extra_config=extra + dut.long_lived(
                                    "imap-login", "process_min_avail = 1",
                                    "process_limit = 1", "chroot =",
-                                   "vsz_limit = 0", "drop_priv_before_exec = yes",
+                                   f"vsz_limit = {dut.unlimited_size}",
+                                   "drop_priv_before_exec = yes",
                                    f"executable = {valgrind}"), **kwargs)
 
     def _login_pid(self):
@@ -78,7 +78,12 @@ class Counted:
         if not pid:
             raise RuntimeError(f"no imap-login under callgrind:\n"
                                + self.dovecot.log_text()[-2000:])
-        sessions()
+        try:
+            sessions()
+        except (OSError, RuntimeError) as e:
+            raise RuntimeError(f"{e}:\n" + "\n".join(
+                line for line in self.dovecot.log_text().splitlines()
+                if "==" not in line)[-3000:]) from e
         os.kill(pid, signal.SIGTERM)
         path = f"{self.out}/out.{pid}"
         totals = wait_until(lambda: os.path.exists(path) and re.search(

@@ -8,8 +8,8 @@ uses them, and the machine as it was afterwards:
    ABI of the Dovecot it was built against.
 2. Dovecot starts with the system's settings, before anything else.
 3. apt-get installs ./dovecot-haproxy_*.deb and ./haproxy-connect_*.deb:
-   the plugin lands in Dovecot's login_plugin_dir, and /etc/dovecot is
-   unchanged, so nothing is enabled yet.
+   the plugin lands in Dovecot's login_plugin_dir, doveconf knows its
+   settings, and /etc/dovecot is unchanged, so nothing is enabled yet.
 4. The installed example, copied to /etc/dovecot/conf.d, enables the
    plugin: a login through HAProxy shows the client's address, and the
    installed haproxy-connect gets its header through.
@@ -194,6 +194,9 @@ def check_installed(t):
     files = package_files("dovecot-haproxy")
     t.ok(os.path.join(plugin_dir, "lib20_haproxy_plugin.so") in files,
          f"the plugin is in Dovecot's login_plugin_dir {plugin_dir}", files)
+    # Its settings module, loaded by doveconf: the defaults show.
+    t.eq(doveconf("haproxy_direct_wait"), "200 ms",
+         "doveconf knows the plugin's settings: haproxy_direct_wait")
     examples = [f for f in files if f.endswith("/30-haproxy.conf")]
     # Beside the settings that Debian's Dovecot packages install the same way.
     theirs = {os.path.dirname(f) for f in package_files("dovecot-core")

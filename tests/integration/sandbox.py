@@ -170,6 +170,11 @@ class Dovecot23:
     # serves one client (the default) before the process is up
     # (master/service-monitor.c, 2.4.2 on).
     master_accepts = False
+    unlimited_size = "0"          # a size setting without a limit
+    # (service, unix_listener) that a login process connects to; started
+    # as root it does so before it drops privileges.
+    login_sockets = (("config", "config"), ("stats", "stats-writer"),
+                     ("anvil", "anvil"))
 
     def __init__(self, version, release):
         self.version = version    # as dovecot --version prints it
@@ -292,6 +297,9 @@ class Dovecot24(Dovecot23):
     pid_variable = "%{process:pid}"
     groups_missing_field = True   # stats/stats-metrics.c
     listener_address = "listen"
+    unlimited_size = "unlimited"
+    login_sockets = (("config", "config"), ("stats", "stats-writer"),
+                     ("anvil", "anvil-connect-limit"))
 
     @property
     def master_accepts(self):

@@ -263,20 +263,30 @@ def metric(t, dc):
         assert got, f"{counts(dc)}, expected {expected}"
 
 
+def refused(sb, name, setting):
+    """The log of a Dovecot with the plugin and setting that must not
+    start."""
+    dc = Dovecot(sb, [Listener("imap", "imap-proxy", haproxy=True)],
+                 plugin_dir=plugin_dir(), name=name,
+                 extra_config=setting + "\n")
+    try:
+        dc.start()
+    except RuntimeError:
+        return dc.log_text()
+    raise AssertionError(f"Dovecot started with {setting}")
+
+
 def invalid(t, sb):
     with t.check("an invalid haproxy_direct_networks stops Dovecot at start "
                  "with an error naming it"):
-        dc = Dovecot(sb, [Listener("imap", "imap-proxy", haproxy=True)],
-                     plugin_dir=plugin_dir(), name="dovecot-invalid",
-                     extra_config="haproxy_direct_networks = 10.0.0.0/33\n")
-        try:
-            dc.start()
-        except RuntimeError:
-            pass
-        else:
-            raise AssertionError("Dovecot started")
+        log = refused(sb, "dovecot-invalid",
+                      "haproxy_direct_networks = 10.0.0.0/33")
         assert re.search(r"haproxy_direct_networks: Invalid network "
-                         r"'10\.0\.0\.0/33'", dc.log_text()), dc.log_text()
+                         r"'10\.0\.0\.0/33'", log), log
+    with t.check("a misspelt setting name stops Dovecot at start"):
+        log = refused(sb, "dovecot-typo",
+                      "haproxy_direct_network = 10.0.0.0/8")
+        assert "Unknown setting: haproxy_direct_network\n" in log, log
 
 
 def scope(t, sb):
