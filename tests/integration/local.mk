@@ -12,7 +12,8 @@ integration_tests = \
 	tests/integration/test_lifetime.py \
 	tests/integration/test_events.py \
 	tests/integration/test_config.py \
-	tests/integration/test_direct.py
+	tests/integration/test_direct.py \
+	tests/integration/test_make_install.py
 
 TESTS += $(integration_tests)
 TEST_EXTENSIONS += .py
@@ -23,7 +24,8 @@ PY_LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-dri
 SANDBOX_ENV = PATH='$(DOVECOT_TEST_PATH)'"$$PATH" \
 	HAPROXY_PLUGIN_DIR='$(abs_top_builddir)/src/.libs' \
 	DOVECOT_SETTINGS_DIR='$(settings_moduledir)' \
-	HAPROXY_CONNECT='$(abs_top_builddir)/src/haproxy-connect'
+	HAPROXY_CONNECT='$(abs_top_builddir)/src/haproxy-connect' \
+	HAPROXY_BUILDDIR='$(abs_top_builddir)'
 # -B: importing sandbox.py must not leave __pycache__ in the source tree.
 PY_LOG_COMPILER = env $(SANDBOX_ENV) $(PYTHON3) -B
 

@@ -181,6 +181,7 @@ class Dovecot23:
         self.release = release    # as numbers: (2, 3, 19, 1)
         self.libexec_dir = self._doveconf("libexec_dir")
         self.greeting = self._doveconf("login_greeting")
+        self.login_plugin_dir = self._doveconf("login_plugin_dir")
         # protocol: (login service, its built-in listeners); ManageSieve
         # only where Pigeonhole is installed.
         self.login_services = {
