@@ -54,8 +54,9 @@ haproxy_service_settings(void)
 /* The plugin's settings for one listener, until haproxy_settings_put().
    2.4 applies protocol, service and inet_listener { } filters; 2.3 has no
    listener filters, and the settings of its protocol { } block apply to
-   every listener of the process. */
+   every listener of the process (HAPROXY_SETTINGS_PER_LISTENER FALSE). */
 #ifdef HAVE_SETTINGS_GET
+#  define HAPROXY_SETTINGS_PER_LISTENER TRUE
 static inline int
 haproxy_settings_get(const char *listener,
 		     const struct haproxy_settings **set_r,
@@ -76,6 +77,7 @@ haproxy_settings_get(const char *listener,
 }
 #  define haproxy_settings_put(set) settings_free(set)
 #else
+#  define HAPROXY_SETTINGS_PER_LISTENER FALSE
 static inline int
 haproxy_settings_get(const char *listener ATTR_UNUSED,
 		     const struct haproxy_settings **set_r,
@@ -124,9 +126,10 @@ static inline void haproxy_client_reread_settings(struct client *client ATTR_UNU
 /* From 2.4.2 on, a process that serves one client at a time gets its first
    connection accepted by the master, and master_service_run() hands it to
    the service callback before the ioloop runs, so before the plugin could
-   wrap that callback. If that connection came to one of listen_fds, take
-   it from Dovecot: fill *conn_r as master_service_run() would have and
-   return TRUE; the caller passes it to the callback once it is wrapped. */
+   wrap that callback. If that connection came to a listener that is_ours(),
+   take it from Dovecot: fill *conn_r as master_service_run() would have
+   and return TRUE; the caller passes it to the callback once it is
+   wrapped. */
 static inline bool
 haproxy_take_preaccepted(bool (*is_ours)(int listen_fd),
 			 struct master_service_connection *conn_r)

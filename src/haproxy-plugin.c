@@ -111,16 +111,25 @@ static void haproxy_take_listeners(unsigned int timeout_secs)
 
 	for (i = 0; i < master_service->socket_count; i++) {
 		struct master_service_listener *l = &master_service->listeners[i];
+		const char *name = l->name != NULL ? l->name : "";
 		struct haproxy_listener *listener;
 
 		if (!l->haproxy)
 			continue;
 		listener = array_append_space(&haproxy_listeners);
 		listener->fd = l->fd;
-		listener->event = haproxy_listener_event_create(
-			l->name != NULL ? l->name : "");
-		haproxy_listener_init(listener, l->name != NULL ? l->name : "",
-				      timeout_secs);
+		listener->event = haproxy_listener_event_create(name);
+		if (HAPROXY_SETTINGS_PER_LISTENER ||
+		    array_count(&haproxy_listeners) == 1)
+			haproxy_listener_init(listener, name, timeout_secs);
+		else {
+			/* The same settings: no need to ask again. */
+			const struct haproxy_listener *first =
+				array_front(&haproxy_listeners);
+
+			listener->direct = first->direct;
+			listener->direct_wait_msecs = first->direct_wait_msecs;
+		}
 		l->haproxy = FALSE;
 	}
 }
