@@ -32,7 +32,8 @@ fi
 # What the build needs beyond scripts/deps.sh. Both lines would download
 # Unicode data; Debian's unicode-data has every file. Pigeonhole 2.4.1
 # needs a Dovecot built with LDAP, so every version gets it.
-DEPS_EXTRA="bison flex unicode-data gettext libldap-dev zlib1g-dev libssl-dev" \
+DEPS_EXTRA="bison flex unicode-data gettext libldap-dev zlib1g-dev libssl-dev
+	xz-utils bzip2" \
 	"$(dirname "$0")/deps.sh" >&2
 
 work=$(mktemp -d /var/tmp/dovecot-build.XXXXXX)
