@@ -1,6 +1,7 @@
 #!/bin/sh
-# Install the Debian 12 packages that building and testing need, when missing;
-# $DEPS_EXTRA names more for the caller.
+# Install the Debian 12 packages that building, testing and make bench need
+# (valgrind counts instructions there), when missing; $DEPS_EXTRA names more
+# for the caller.
 set -eu
 
 packages="gcc libc6-dev make autoconf automake libtool pkg-config
@@ -8,7 +9,7 @@ packages="gcc libc6-dev make autoconf automake libtool pkg-config
 	dovecot-submissiond dovecot-managesieved haproxy
 	libcmocka-dev libssl-dev openssl python3 curl
 	clang libclang-rt-dev gcovr
-	debhelper lintian groff-base man-db
+	debhelper lintian groff-base man-db valgrind
 	${DEPS_EXTRA:-}"
 
 missing=
