@@ -191,7 +191,7 @@ apply_proxy(const struct proxy_header *hdr,
 	}
 	if (hdr->alpn.data != NULL) {
 		CONN_PROXY(conn).alpn = p_memdup(facts->pool, hdr->alpn.data,
-					    hdr->alpn.size);
+						 hdr->alpn.size);
 		CONN_PROXY(conn).alpn_size = hdr->alpn.size;
 	}
 	if (hdr->unique_id.data != NULL) {
