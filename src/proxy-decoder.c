@@ -105,6 +105,16 @@ int proxy_tlv_iter_next(struct proxy_tlv_iter *iter, struct proxy_tlv *tlv_r)
 	return 1;
 }
 
+/* Whether p starts with signature, or could once more bytes come. */
+static enum proxy_signature
+signature_match(const unsigned char *p, size_t size,
+		const char *signature, size_t length)
+{
+	if (memcmp(p, signature, size < length ? size : length) != 0)
+		return PROXY_SIGNATURE_NONE;
+	return size < length ? PROXY_SIGNATURE_PARTIAL : PROXY_SIGNATURE_FOUND;
+}
+
 /* v1 */
 
 struct proxy_token {
@@ -307,7 +317,7 @@ static enum proxy_result
 decode_v1(const unsigned char *p, size_t size, struct proxy_header *hdr_r,
 	  size_t *need_r, enum proxy_error *error_r)
 {
-	static const char prefix[] = "PROXY ";
+	static const char prefix[] = PROXY_V1_SIGNATURE;
 	size_t i, end = size < PROXY_V1_MAX_LENGTH ? size : PROXY_V1_MAX_LENGTH;
 
 	/* One pass, left to right, deciding at the first byte that can. */
@@ -544,8 +554,8 @@ decode_v2(const unsigned char *p, size_t size, struct proxy_header *hdr_r,
 {
 	size_t length;
 
-	if (memcmp(p, PROXY_V2_SIGNATURE, size < PROXY_V2_SIGNATURE_LENGTH ?
-		   size : PROXY_V2_SIGNATURE_LENGTH) != 0)
+	if (signature_match(p, size, PROXY_V2_SIGNATURE,
+			    PROXY_V2_SIGNATURE_LENGTH) == PROXY_SIGNATURE_NONE)
 		return proxy_fail(error_r, PROXY_ERROR_NOT_PROXY);
 	if (size > 12) {
 		if ((p[12] >> 4) != PROXY_V2_VERSION)
@@ -570,6 +580,24 @@ decode_v2(const unsigned char *p, size_t size, struct proxy_header *hdr_r,
 		return PROXY_RESULT_NEED_MORE;
 	}
 	return parse_v2(p, length, hdr_r, error_r);
+}
+
+enum proxy_signature proxy_signature_match(const void *data, size_t size)
+{
+	const unsigned char *p = data;
+
+	if (size == 0)
+		return PROXY_SIGNATURE_PARTIAL;
+	/* The first byte tells the signatures apart, as in proxy_decode(). */
+	if (p[0] == 'P') {
+		return signature_match(p, size, PROXY_V1_SIGNATURE,
+				       PROXY_V1_SIGNATURE_LENGTH);
+	}
+	if (p[0] == '\r') {
+		return signature_match(p, size, PROXY_V2_SIGNATURE,
+				       PROXY_V2_SIGNATURE_LENGTH);
+	}
+	return PROXY_SIGNATURE_NONE;
 }
 
 enum proxy_result

@@ -129,6 +129,20 @@ enum proxy_result
 proxy_decode(const void *data, size_t size, struct proxy_header *hdr_r,
 	     size_t *need_r, enum proxy_error *error_r);
 
+/* How the first bytes of a connection compare to the two signatures,
+   "PROXY " (v1) and the 12 bytes of v2: what tells a PROXY header from a
+   client that speaks its own protocol, whatever the bytes' segmenting. */
+enum proxy_signature {
+	/* No signature starts with these bytes. */
+	PROXY_SIGNATURE_NONE,
+	/* Too few bytes to tell (none, or a proper prefix of one). */
+	PROXY_SIGNATURE_PARTIAL,
+	/* A whole signature: what follows is a header, valid or not. */
+	PROXY_SIGNATURE_FOUND,
+};
+
+enum proxy_signature proxy_signature_match(const void *data, size_t size);
+
 const char *proxy_error_name(enum proxy_error error);
 const char *proxy_error_reason(enum proxy_error error);
 

@@ -5,6 +5,8 @@
    haproxy/haproxy defines them. Shared by the decoder and the encoder. */
 
 /* v1: "PROXY UNKNOWN\r\n" is the shortest line, 107 bytes the longest. */
+#define PROXY_V1_SIGNATURE "PROXY "
+#define PROXY_V1_SIGNATURE_LENGTH 6
 #define PROXY_V1_MIN_LENGTH 15
 #define PROXY_V1_MAX_LENGTH 107
 

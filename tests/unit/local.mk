@@ -19,6 +19,7 @@ decoder_unit_tests = \
 	tests/unit/test-decoder-tlv \
 	tests/unit/test-decoder-errors \
 	tests/unit/test-decoder-split \
+	tests/unit/test-signature \
 	tests/unit/test-crc32c \
 	tests/unit/test-crc32c-hw
 
@@ -51,6 +52,11 @@ tests_unit_test_decoder_tlv_SOURCES = \
 tests_unit_test_decoder_tlv_CPPFLAGS = $(unit_cppflags)
 tests_unit_test_decoder_tlv_CFLAGS = $(unit_cflags)
 tests_unit_test_decoder_tlv_LDADD = $(unit_ldadd)
+
+tests_unit_test_signature_SOURCES = tests/unit/test-signature.c $(unit_common)
+tests_unit_test_signature_CPPFLAGS = $(unit_cppflags)
+tests_unit_test_signature_CFLAGS = $(unit_cflags)
+tests_unit_test_signature_LDADD = $(unit_ldadd)
 
 tests_unit_test_decoder_errors_SOURCES = \
 	tests/unit/test-decoder-errors.c $(unit_common)
