@@ -87,7 +87,7 @@ static void haproxy_client_allocated(struct client *client)
 	}
 	if (facts->hostname != NULL && client->local_name == facts->hostname) {
 		client->local_name = p_strdup(client->pool, facts->hostname);
-		haproxy_client_reread_settings(client);
+		haproxy_client_apply_local_name(client);
 	}
 	if (facts->cert_common_name != NULL &&
 	    client->client_cert_common_name == facts->cert_common_name) {

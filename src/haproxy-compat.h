@@ -41,6 +41,12 @@
 #  define SETTING_DEFINE_STRUCT_STR_NOVARS SETTING_DEFINE_STRUCT_STR
 #endif
 
+/* The parent of the plugin's events: the service's, where Dovecot has one. */
+struct event *haproxy_service_event(void);
+/* An address field as Dovecot's own events of the same line have it. */
+void haproxy_event_add_ip(struct event *event, const char *key,
+			  const struct ip_addr *ip);
+
 static inline const struct master_service_settings *
 haproxy_service_settings(void)
 {
@@ -103,25 +109,12 @@ haproxy_settings_get(const char *listener ATTR_UNUSED,
 #  define haproxy_settings_put(set) ((set) = NULL)
 #endif
 
-/* Let local_name { } blocks apply to a client whose local name came from a
-   PROXY header, as TLS SNI does. 2.4 applies conn's hostname itself before
-   it reads the client's settings; 2.3 read them without it. */
-#ifdef HAVE_LOGIN_SETTINGS_READ
-#  include "login-settings.h"
-static inline void haproxy_client_reread_settings(struct client *client)
-{
-	void **other_sets;
-
-	client->set = login_settings_read(client->pool, &client->local_ip,
-					  &client->ip, client->local_name,
-					  &client->ssl_set,
-					  &client->ssl_server_set, &other_sets);
-}
-#else
-static inline void haproxy_client_reread_settings(struct client *client ATTR_UNUSED)
-{
-}
-#endif
+/* Let all of the local_name { } blocks that match a local name from a
+   PROXY header apply to its client, as they do for TLS SNI. 2.4 applies
+   conn's hostname itself before it reads the client's settings; on 2.3
+   the client was made with settings read without it. Called from the
+   client_allocated hook. */
+void haproxy_client_apply_local_name(struct client *client);
 
 /* From 2.4.2 on, a process that serves one client at a time gets its first
    connection accepted by the master, and master_service_run() hands it to

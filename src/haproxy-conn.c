@@ -1,45 +1,56 @@
 /* A connection on a haproxy listener until its PROXY header is read, or
-   until it turns out to be a direct client.
+   until it turns out to be a direct client: a state machine driven by
+   the socket and two timers, haproxy_direct_wait and haproxy_timeout.
 
-   The header is peeked, decoded, and only the bytes that belong to it are
-   consumed, so what follows (an IMAP command, a TLS ClientHello) stays in
-   the socket for the login process. Bytes of an incomplete header are
-   consumed as they arrive: they are all header, and leaving them queued
-   would make the io fire again at once.
+   Dovecot's ioloop runs the timeouts that expired before the ios that
+   became ready in the same pass. A busy login process may therefore run
+   a timer after bytes that came in time: every timer reads the socket
+   before it decides.
 
-   A connection that waits holds no more than it needs to wait: its event,
-   its log text and a buffer exist only once there is something to say or
-   to keep. Events are passthroughs of the listener's own. */
+   A connection that waits holds no more than it needs to wait: its
+   event, its log text and a buffer exist only once there is something to
+   say or to keep. */
 
 #include "login-common.h"
 #include "array.h"
-#include "buffer.h"
 #include "str.h"
 #include "ioloop.h"
 #include "llist.h"
 #include "net.h"
 #include "hex-binary.h"
+#include "time-util.h"
 #include "haproxy-compat.h"
 #include "proxy-decoder.h"
-#include "haproxy-networks.h"
 #include "haproxy-event.h"
 #include "haproxy-client.h"
 #include "haproxy-header.h"
+#include "haproxy-policy.h"
+#include "haproxy-reader.h"
 #include "haproxy-conn.h"
 
-#include <sys/socket.h>
-
-/* Enough for a v1 line and a typical v2 header in one peek. */
-#define HAPROXY_PEEK_SIZE 512
 /* How much of a rejected header a log line shows. */
 #define HAPROXY_LOG_HEADER_BYTES 48
 
-enum haproxy_read_status {
-	HAPROXY_READ_WAIT,
-	HAPROXY_READ_DONE,
-	/* Not a PROXY header, from a peer that may connect without one. */
-	HAPROXY_READ_DIRECT,
-	HAPROXY_READ_FAILED,
+enum haproxy_conn_state {
+	/* A peer that may also connect directly has sent nothing yet: a
+	   PROXY signature makes it a proxy, any other first byte or
+	   haproxy_direct_wait of silence a direct client. */
+	HAPROXY_CONN_STATE_FIRST_BYTE,
+	/* It has sent part of a signature, left in the socket in case the
+	   rest is no signature; it is no longer silent. */
+	HAPROXY_CONN_STATE_SIGNATURE,
+	/* A proxy: every byte is header until the header is complete. */
+	HAPROXY_CONN_STATE_HEADER,
+};
+
+/* What a step of the state machine leaves to do. */
+enum haproxy_step {
+	/* Nothing is decided yet. */
+	HAPROXY_STEP_WAIT,
+	/* To login-common: the header applied, or a direct client. */
+	HAPROXY_STEP_PASS,
+	/* Logged already: close it. */
+	HAPROXY_STEP_CLOSE,
 };
 
 struct haproxy_conn {
@@ -48,15 +59,18 @@ struct haproxy_conn {
 	const struct haproxy_listener *listener;
 	struct master_service_connection conn;
 	master_service_connection_callback_t *callback;
+	/* Where the connection's event begins. */
+	struct timeval accepted;
+
+	enum haproxy_conn_state state;
+	struct haproxy_reader reader;
 	struct io *io;
+	/* haproxy_timeout */
 	struct timeout *to;
-	/* A peer in both lists: silent this long, it is a direct client. */
+	/* haproxy_direct_wait, in state FIRST_BYTE */
 	struct timeout *to_direct;
-	/* The header bytes consumed so far, once there are any. */
-	buffer_t *header;
 };
 
-static const struct haproxy_networks *haproxy_trusted;
 static unsigned int haproxy_timeout_secs;
 static struct haproxy_conn *haproxy_conns = NULL;
 
@@ -78,9 +92,11 @@ haproxy_conn_peer(const struct master_service_connection *conn)
 	return str_c(str);
 }
 
-static size_t haproxy_conn_received(const struct haproxy_conn *hc)
+static struct event *
+haproxy_conn_event(struct haproxy_conn *hc, const char *result)
 {
-	return hc->header == NULL ? 0 : hc->header->used;
+	return haproxy_event_finished(hc->listener->event, &hc->conn,
+				      &hc->accepted, result);
 }
 
 /* The one log line and event of a connection that does not make it. */
@@ -89,14 +105,14 @@ haproxy_conn_fail_detail(struct haproxy_conn *hc, enum log_type level,
 			 const char *result, const char *error_code,
 			 const char *error, const char *detail)
 {
-	struct event_passthrough *e =
-		haproxy_event_finished(hc->listener->event, &hc->conn, result)->
-		add_str("error_code", error_code)->
-		add_str("error", error);
+	struct event *event = haproxy_conn_event(hc, result);
 
-	e_log(e->event(), level, "%s (%s%s%s)", error,
+	event_add_str(event, "error_code", error_code);
+	event_add_str(event, "error", error);
+	e_log(event, level, "%s (%s%s%s)", error,
 	      haproxy_conn_peer(&hc->conn), detail == NULL ? "" : ", ",
 	      detail == NULL ? "" : detail);
+	event_unref(&event);
 }
 
 static void
@@ -110,46 +126,39 @@ haproxy_conn_fail(struct haproxy_conn *hc, enum log_type level,
 static void
 haproxy_log_direct(const struct haproxy_listener *listener,
 		   const struct master_service_connection *conn,
+		   const struct timeval *accepted,
 		   const char *reason_code, const char *reason)
 {
-	struct event_passthrough *e =
-		haproxy_event_finished(listener->event, conn, "direct")->
-		add_str("direct_reason", reason_code);
+	struct event *event = haproxy_event_finished(listener->event, conn,
+						     accepted, "direct");
 
-	e_debug(e->event(), "Direct client: %s (%s)", reason,
+	event_add_str(event, "direct_reason", reason_code);
+	e_debug(event, "Direct client: %s (%s)", reason,
 		haproxy_conn_peer(conn));
-}
-
-static ssize_t haproxy_recv(int fd, void *buf, size_t size, int flags)
-{
-	ssize_t ret;
-
-	do {
-		ret = recv(fd, buf, size, flags);
-	} while (ret < 0 && errno == EINTR);
-	return ret;
+	event_unref(&event);
 }
 
 static void
-haproxy_conn_fail_decode(struct haproxy_conn *hc, const unsigned char *data,
-			 size_t used, enum proxy_error error)
+haproxy_conn_fail_decode(struct haproxy_conn *hc,
+			 const struct haproxy_read_error *error)
 {
-	size_t size = I_MIN(used, HAPROXY_LOG_HEADER_BYTES);
+	size_t size = I_MIN(error->size, HAPROXY_LOG_HEADER_BYTES);
 	/* v2 is binary: hex says more than escaped bytes. */
-	const char *shown = size > 0 && data[0] == '\r' ?
-		binary_to_hex(data, size) : haproxy_escape(data, size, size);
+	const char *shown = size > 0 && error->data[0] == '\r' ?
+		binary_to_hex(error->data, size) :
+		haproxy_escape(error->data, size, size);
 
 	haproxy_conn_fail_detail(hc, LOG_TYPE_ERROR, "rejected",
-		proxy_error_name(error),
+		proxy_error_name(error->error),
 		t_strdup_printf("Invalid PROXY header: %s",
-				proxy_error_reason(error)),
+				proxy_error_reason(error->error)),
 		t_strdup_printf("header=\"%s%s\"", shown,
-				used > size ? "..." : ""));
+				error->size > size ? "..." : ""));
 }
 
 static void haproxy_conn_fail_eof(struct haproxy_conn *hc)
 {
-	size_t received = haproxy_conn_received(hc);
+	size_t received = haproxy_reader_received(&hc->reader);
 
 	if (received == 0) {
 		/* A plain TCP check or a scanner: not worth an error. */
@@ -164,96 +173,29 @@ static void haproxy_conn_fail_eof(struct haproxy_conn *hc)
 	}
 }
 
-/* Take size bytes that were peeked into dest off the socket. */
-static bool
-haproxy_conn_consume(struct haproxy_conn *hc, void *dest, size_t size)
+/* A read that gave no header: wait on, or log why and close. */
+static enum haproxy_step
+haproxy_conn_read_failed(struct haproxy_conn *hc,
+			 enum haproxy_read_result result,
+			 const struct haproxy_read_error *error)
 {
-	ssize_t ret = haproxy_recv(hc->conn.fd, dest, size, 0);
-
-	if (ret == (ssize_t)size)
-		return TRUE;
-	haproxy_conn_fail(hc, LOG_TYPE_ERROR, "rejected", "recv_failed",
-		ret < 0 ? t_strdup_printf("recv() of %zu peeked bytes failed: %m",
-					  size) :
-		t_strdup_printf("recv() returned %zd of %zu peeked bytes",
-				ret, size));
-	return FALSE;
-}
-
-/* Keep the first bytes of a header that is not complete yet. A direct
-   client never sends what starts a PROXY header, so from here on the peer
-   is a proxy. */
-static bool
-haproxy_conn_keep(struct haproxy_conn *hc, unsigned char *data, size_t size)
-{
-	if (!haproxy_conn_consume(hc, data, size))
-		return FALSE;
-	hc->header = buffer_create_dynamic(default_pool,
-					   I_MAX(size * 2, HAPROXY_PEEK_SIZE));
-	buffer_append(hc->header, data, size);
-	timeout_remove(&hc->to_direct);
-	return TRUE;
-}
-
-/* Peek at what has arrived after the bytes kept so far and decide. The
-   decoded header points into data stack memory or hc->header. */
-static enum haproxy_read_status
-haproxy_conn_read(struct haproxy_conn *hc, struct proxy_header *hdr_r)
-{
-	size_t have = haproxy_conn_received(hc), need = 0;
-	enum proxy_error error;
-
-	for (;;) {
-		size_t room = I_MAX(need, HAPROXY_PEEK_SIZE);
-		unsigned char *dest = have == 0 ? t_malloc_no0(room) :
-			buffer_get_space_unsafe(hc->header, have, room);
-		const unsigned char *data = have == 0 ? dest : hc->header->data;
-		ssize_t ret = haproxy_recv(hc->conn.fd, dest, room, MSG_PEEK);
-
-		if (have > 0)
-			buffer_set_used_size(hc->header, have);
-		if (ret <= 0) {
-			if (ret < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-				return HAPROXY_READ_WAIT;
-			if (ret == 0 || errno == ECONNRESET)
-				haproxy_conn_fail_eof(hc);
-			else {
-				haproxy_conn_fail(hc, LOG_TYPE_ERROR, "rejected",
-					"recv_failed", t_strdup_printf(
-					"recv() failed: %m"));
-			}
-			return HAPROXY_READ_FAILED;
-		}
-
-		switch (proxy_decode(data, have + (size_t)ret, hdr_r,
-				     &need, &error)) {
-		case PROXY_RESULT_INVALID:
-			/* Once header bytes were kept, to_direct is gone. */
-			if (error == PROXY_ERROR_NOT_PROXY &&
-			    hc->to_direct != NULL)
-				return HAPROXY_READ_DIRECT;
-			haproxy_conn_fail_decode(hc, data, have + (size_t)ret,
-						 error);
-			return HAPROXY_READ_FAILED;
-		case PROXY_RESULT_COMPLETE:
-			if (!haproxy_conn_consume(hc, dest, hdr_r->length - have))
-				return HAPROXY_READ_FAILED;
-			return HAPROXY_READ_DONE;
-		case PROXY_RESULT_NEED_MORE:
-			/* All of it is header: keep it and read on. */
-			if (have == 0) {
-				if (!haproxy_conn_keep(hc, dest, (size_t)ret))
-					return HAPROXY_READ_FAILED;
-			} else {
-				if (!haproxy_conn_consume(hc, dest, (size_t)ret))
-					return HAPROXY_READ_FAILED;
-				buffer_set_used_size(hc->header,
-						     have + (size_t)ret);
-			}
-			have += (size_t)ret;
-			break;
-		}
+	switch (result) {
+	case HAPROXY_READ_WAIT:
+		return HAPROXY_STEP_WAIT;
+	case HAPROXY_READ_INVALID:
+		haproxy_conn_fail_decode(hc, error);
+		break;
+	case HAPROXY_READ_CLOSED:
+		haproxy_conn_fail_eof(hc);
+		break;
+	case HAPROXY_READ_FAILED:
+		haproxy_conn_fail(hc, LOG_TYPE_ERROR, "rejected",
+				  "recv_failed", error->message);
+		break;
+	case HAPROXY_READ_COMPLETE:
+		i_unreached();
 	}
+	return HAPROXY_STEP_CLOSE;
 }
 
 /* ", key=value" for each fact, for the debug line. */
@@ -269,43 +211,79 @@ static const char *haproxy_facts_str(const struct haproxy_facts *facts)
 	return str_c(str);
 }
 
+static const char *haproxy_header_name(const struct proxy_header *hdr)
+{
+	return t_strdup_printf("PROXY v%u%s", hdr->version,
+			       hdr->command == PROXY_CMD_LOCAL ? " LOCAL" : "");
+}
+
+/* The event of a header that was read, with what it says. */
+static struct event *
+haproxy_conn_header_event(struct haproxy_conn *hc,
+			  const struct proxy_header *hdr, const char *result)
+{
+	struct event *event = haproxy_conn_event(hc, result);
+
+	event_add_int(event, "version", hdr->version);
+	event_add_str(event, "command", hdr->command == PROXY_CMD_PROXY ?
+		      "proxy" : "local");
+	return event;
+}
+
 static void
 haproxy_conn_log_accepted(struct haproxy_conn *hc,
 			  const struct proxy_header *hdr,
 			  const struct haproxy_facts *facts)
 {
-	struct event_passthrough *e =
-		haproxy_event_finished(hc->listener->event, &hc->conn,
-				       "accepted")->
-		add_int("version", hdr->version)->
-		add_str("command", hdr->command == PROXY_CMD_PROXY ?
-			"proxy" : "local");
+	struct event *event = haproxy_conn_header_event(hc, hdr, "accepted");
 	const struct haproxy_fact *fact;
 
 	if (!CONN_PROXIED(&hc->conn)) {
-		e_debug(e->event(), "PROXY v%u %s: using the connection's own "
+		e_debug(event, "PROXY v%u %s: using the connection's own "
 			"addresses (%s)", hdr->version,
 			hdr->command == PROXY_CMD_PROXY ? "without addresses" :
 			"LOCAL", haproxy_conn_peer(&hc->conn));
+		event_unref(&event);
 		return;
 	}
-	e->add_str("src_ip", haproxy_ip_str(&hc->conn.remote_ip))->
-		add_int("src_port", hc->conn.remote_port)->
-		add_str("dst_ip", haproxy_ip_str(&hc->conn.local_ip))->
-		add_int("dst_port", hc->conn.local_port);
+	haproxy_event_add_ip(event, "src_ip", &hc->conn.remote_ip);
+	event_add_int(event, "src_port", hc->conn.remote_port);
+	haproxy_event_add_ip(event, "dst_ip", &hc->conn.local_ip);
+	event_add_int(event, "dst_port", hc->conn.local_port);
 	if (facts != NULL) {
 		array_foreach(&facts->fields, fact)
-			e->add_str(fact->key, fact->value);
+			event_add_str(event, fact->key, fact->value);
 	}
-	e_debug(e->event(), "PROXY v%u: client %s:%u, server %s:%u (%s%s)",
+	e_debug(event, "PROXY v%u: client %s:%u, server %s:%u (%s%s)",
 		hdr->version, haproxy_ip_str(&hc->conn.remote_ip),
 		hc->conn.remote_port, haproxy_ip_str(&hc->conn.local_ip),
 		hc->conn.local_port, haproxy_conn_peer(&hc->conn),
 		haproxy_facts_str(facts));
+	event_unref(&event);
 }
 
+/* A layer 4 health check closes right after its header: no login client,
+   greeting or auth request for it. Clients' connections are not asked. */
 static bool
-haproxy_conn_apply(struct haproxy_conn *hc, const struct proxy_header *hdr)
+haproxy_conn_is_health_check(struct haproxy_conn *hc,
+			     const struct proxy_header *hdr)
+{
+	struct event *event;
+
+	if (!haproxy_policy_is_proxys_own(&hc->conn, hdr) ||
+	    !haproxy_reader_peer_closed(&hc->reader))
+		return FALSE;
+	event = haproxy_conn_header_event(hc, hdr, "health_check");
+	e_debug(event, "Health check: the proxy closed its connection after "
+		"the %s header (%s)", haproxy_header_name(hdr),
+		haproxy_conn_peer(&hc->conn));
+	event_unref(&event);
+	return TRUE;
+}
+
+/* A complete header: apply it, or say why not. */
+static enum haproxy_step
+haproxy_conn_header(struct haproxy_conn *hc, const struct proxy_header *hdr)
 {
 	/* Only TLVs have facts to keep for the client. */
 	struct haproxy_facts *facts = hdr->tlvs.size == 0 ? NULL :
@@ -314,63 +292,66 @@ haproxy_conn_apply(struct haproxy_conn *hc, const struct proxy_header *hdr)
 
 	if (!haproxy_header_apply(hdr, &hc->conn, facts, hc->listener->event,
 				  &error_code, &error)) {
-		if (facts != NULL)
-			haproxy_facts_free(&facts);
 		haproxy_conn_fail(hc, LOG_TYPE_ERROR, "rejected",
 				  error_code, error);
-		return FALSE;
+	} else if (!haproxy_conn_is_health_check(hc, hdr)) {
+		haproxy_conn_log_accepted(hc, hdr, facts);
+		if (facts != NULL)
+			haproxy_facts_hand_off(&facts);
+		return HAPROXY_STEP_PASS;
 	}
-	haproxy_conn_log_accepted(hc, hdr, facts);
 	if (facts != NULL)
-		haproxy_facts_hand_off(&facts);
-	return TRUE;
+		haproxy_facts_free(&facts);
+	return HAPROXY_STEP_CLOSE;
 }
 
-/* A connection of the proxy's own, not a client's: LOCAL, or (v1 checks)
-   a header that repeats the connection's own source. */
-static bool
-haproxy_conn_is_proxys_own(const struct haproxy_conn *hc,
-			   const struct proxy_header *hdr)
+/* A peer that may connect either way: do its first bytes decide? */
+static enum haproxy_step haproxy_conn_signature(struct haproxy_conn *hc)
 {
-	return hdr->command == PROXY_CMD_LOCAL ||
-		(net_ip_compare(&hc->conn.remote_ip, &hc->conn.real_remote_ip) &&
-		 hc->conn.remote_port == hc->conn.real_remote_port);
-}
+	struct haproxy_read_error error;
+	enum haproxy_read_result result;
+	enum proxy_signature sig;
 
-/* Whether the peer has closed or reset the connection already. */
-static bool haproxy_conn_peer_gone(struct haproxy_conn *hc)
-{
-	char c;
-	ssize_t ret = haproxy_recv(hc->conn.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-
-	return ret == 0 || (ret < 0 && errno == ECONNRESET);
-}
-
-/* Read what there is and decide: DONE (header applied) or DIRECT (a
-   direct client) pass the connection on; FAILED was logged. */
-static enum haproxy_read_status haproxy_conn_try(struct haproxy_conn *hc)
-{
-	struct proxy_header hdr;
-	enum haproxy_read_status status = haproxy_conn_read(hc, &hdr);
-
-	if (status == HAPROXY_READ_DIRECT) {
-		haproxy_log_direct(hc->listener, &hc->conn, "not_proxy",
+	i_zero(&error);
+	result = haproxy_reader_signature(&hc->reader, &sig, &error);
+	if (result != HAPROXY_READ_COMPLETE) {
+		if (result == HAPROXY_READ_WAIT &&
+		    haproxy_reader_received(&hc->reader) > 0) {
+			/* Not silent: haproxy_direct_wait is over. */
+			hc->state = HAPROXY_CONN_STATE_SIGNATURE;
+			timeout_remove(&hc->to_direct);
+		}
+		return haproxy_conn_read_failed(hc, result, &error);
+	}
+	if (sig == PROXY_SIGNATURE_NONE) {
+		haproxy_log_direct(hc->listener, &hc->conn, &hc->accepted,
+				   "not_proxy",
 				   "it did not start with a PROXY header");
+		return HAPROXY_STEP_PASS;
 	}
-	if (status != HAPROXY_READ_DONE)
-		return status;
-	if (!haproxy_conn_apply(hc, &hdr))
-		return HAPROXY_READ_FAILED;
-	/* A layer 4 health check closes right after its header: no login
-	   client, greeting or auth request for it. Clients' connections
-	   are not asked. */
-	if (haproxy_conn_is_proxys_own(hc, &hdr) && haproxy_conn_peer_gone(hc)) {
-		e_debug(hc->listener->event, "The proxy closed its connection "
-			"after the header: a health check (%s)",
-			haproxy_conn_peer(&hc->conn));
-		return HAPROXY_READ_FAILED;
+	hc->state = HAPROXY_CONN_STATE_HEADER;
+	timeout_remove(&hc->to_direct);
+	return HAPROXY_STEP_WAIT;
+}
+
+/* Read what has arrived and move on as far as it allows. */
+static enum haproxy_step haproxy_conn_step(struct haproxy_conn *hc)
+{
+	struct haproxy_read_error error;
+	enum haproxy_read_result result;
+	struct proxy_header hdr;
+
+	if (hc->state != HAPROXY_CONN_STATE_HEADER) {
+		enum haproxy_step step = haproxy_conn_signature(hc);
+
+		if (hc->state != HAPROXY_CONN_STATE_HEADER)
+			return step;
 	}
-	return HAPROXY_READ_DONE;
+	i_zero(&error);
+	result = haproxy_reader_read(&hc->reader, &hdr, &error);
+	if (result != HAPROXY_READ_COMPLETE)
+		return haproxy_conn_read_failed(hc, result, &error);
+	return haproxy_conn_header(hc, &hdr);
 }
 
 static void haproxy_conn_free(struct haproxy_conn **_hc)
@@ -381,132 +362,147 @@ static void haproxy_conn_free(struct haproxy_conn **_hc)
 	io_remove(&hc->io);
 	timeout_remove(&hc->to);
 	timeout_remove(&hc->to_direct);
-	if (hc->header != NULL)
-		buffer_free(&hc->header);
+	haproxy_reader_deinit(&hc->reader);
 	i_free(hc);
 }
 
 /* Done waiting: hand the connection to login-common, or close it. */
-static void haproxy_conn_finish(struct haproxy_conn *hc, bool success)
+static void haproxy_conn_finish(struct haproxy_conn *hc, enum haproxy_step step)
 {
 	struct master_service_connection conn = hc->conn;
 	master_service_connection_callback_t *callback = hc->callback;
 
+	i_assert(step != HAPROXY_STEP_WAIT);
 	DLLIST_REMOVE(&haproxy_conns, hc);
 	haproxy_conn_free(&hc);
 	/* The callback accepts it; otherwise handled() closes the fd. */
-	if (success)
+	if (step == HAPROXY_STEP_PASS)
 		callback(&conn);
 	master_service_client_connection_handled(master_service, &conn);
 }
 
 static void haproxy_conn_input(struct haproxy_conn *hc)
 {
-	enum haproxy_read_status status = haproxy_conn_try(hc);
+	enum haproxy_step step = haproxy_conn_step(hc);
 
-	if (status != HAPROXY_READ_WAIT)
-		haproxy_conn_finish(hc, status != HAPROXY_READ_FAILED);
+	if (step != HAPROXY_STEP_WAIT)
+		haproxy_conn_finish(hc, step);
 }
 
 static void haproxy_conn_timeout(struct haproxy_conn *hc)
 {
-	haproxy_conn_fail_detail(hc, LOG_TYPE_ERROR, "timeout", "timeout",
-		t_strdup_printf("Timed out after %u secs waiting for the "
+	/* The header may have come in time, only not been read yet. */
+	enum haproxy_step step = haproxy_conn_step(hc);
+
+	if (step == HAPROXY_STEP_WAIT) {
+		haproxy_conn_fail_detail(hc, LOG_TYPE_ERROR, "timeout",
+			"timeout", t_strdup_printf(
+				"Timed out after %u secs waiting for the "
 				"PROXY header", haproxy_timeout_secs),
-		t_strdup_printf("received=%zu bytes",
-				haproxy_conn_received(hc)));
-	haproxy_conn_finish(hc, FALSE);
+			t_strdup_printf("received=%zu bytes",
+				haproxy_reader_received(&hc->reader)));
+		step = HAPROXY_STEP_CLOSE;
+	}
+	haproxy_conn_finish(hc, step);
 }
 
-/* A peer in both lists that has not said a word: IMAP, POP3, SMTP and
-   ManageSieve clients wait for the greeting, a proxy would have sent its
-   header by now. */
+/* A peer that may connect either way and has not said a word for
+   haproxy_direct_wait: IMAP, POP3, SMTP and ManageSieve clients wait for
+   the greeting, a proxy would have sent its header by now. */
 static void haproxy_conn_direct_timeout(struct haproxy_conn *hc)
 {
-	haproxy_log_direct(hc->listener, &hc->conn, "no_header",
-			   "nothing sent within haproxy_direct_wait");
-	haproxy_conn_finish(hc, TRUE);
-}
+	/* Its first bytes may have come in time, only not been read yet. */
+	enum haproxy_step step = haproxy_conn_step(hc);
 
-/* A peer that may only connect directly: served as on a plain listener,
-   nothing read. */
-static void
-haproxy_conn_direct(const struct haproxy_listener *listener,
-		    struct master_service_connection *conn,
-		    master_service_connection_callback_t *callback)
-{
-	haproxy_log_direct(listener, conn, "direct_network",
-			   "peer is in haproxy_direct_networks only");
-	callback(conn);
-}
-
-void haproxy_conn_new(const struct haproxy_listener *listener,
-		      struct master_service_connection *conn,
-		      master_service_connection_callback_t *callback)
-{
-	bool trusted = haproxy_networks_match(haproxy_trusted,
-					      &conn->real_remote_ip);
-	bool direct = listener->direct != NULL &&
-		haproxy_networks_match(listener->direct, &conn->real_remote_ip);
-	struct haproxy_conn *hc;
-
-	if (direct && !trusted) {
-		haproxy_conn_direct(listener, conn, callback);
-		return;
+	if (step == HAPROXY_STEP_WAIT) {
+		if (hc->state != HAPROXY_CONN_STATE_FIRST_BYTE)
+			return;
+		haproxy_log_direct(hc->listener, &hc->conn, &hc->accepted,
+				   "no_header",
+				   "nothing sent within haproxy_direct_wait");
+		step = HAPROXY_STEP_PASS;
 	}
+	haproxy_conn_finish(hc, step);
+}
 
-	hc = i_new(struct haproxy_conn, 1);
+static struct haproxy_conn *
+haproxy_conn_alloc(const struct haproxy_listener *listener,
+		   const struct master_service_connection *conn,
+		   master_service_connection_callback_t *callback)
+{
+	struct haproxy_conn *hc = i_new(struct haproxy_conn, 1);
+
 	hc->listener = listener;
 	hc->conn = *conn;
 	hc->callback = callback;
-	if (conn->real_remote_ip.family == 0) {
+	i_gettimeofday(&hc->accepted);
+	haproxy_reader_init(&hc->reader, conn->fd);
+	return hc;
+}
+
+/* The first step, at accept: who the peer is, and the header if it is
+   there already, as it often is. */
+static enum haproxy_step haproxy_conn_begin(struct haproxy_conn *hc)
+{
+	if (hc->conn.real_remote_ip.family == 0) {
 		/* Accepted by the master (Dovecot 2.4.2+) and reset by the
 		   peer before this process could ask who it was: a health
 		   check, typically. Nothing to trust, nothing to read. */
 		haproxy_conn_fail(hc, LOG_TYPE_INFO, "disconnected",
 			"disconnected",
 			"Connection reset before its peer could be identified");
-		haproxy_conn_free(&hc);
-		return;
+		return HAPROXY_STEP_CLOSE;
 	}
-	if (!trusted) {
-		haproxy_conn_fail(hc, LOG_TYPE_WARNING, "untrusted", "untrusted",
-			haproxy_networks_is_empty(haproxy_trusted) ?
-			"Peer not trusted: haproxy_trusted_networks is empty" :
-			"Peer not in haproxy_trusted_networks");
-		haproxy_conn_free(&hc);
-		return;
+	switch (haproxy_policy_peer(hc->listener->direct,
+				    &hc->conn.real_remote_ip)) {
+	case HAPROXY_PEER_STRANGER:
+		haproxy_conn_fail(hc, LOG_TYPE_WARNING, "untrusted",
+				  "untrusted", haproxy_policy_stranger_reason());
+		return HAPROXY_STEP_CLOSE;
+	case HAPROXY_PEER_DIRECT:
+		/* Served as on a plain listener, nothing read. */
+		haproxy_log_direct(hc->listener, &hc->conn, &hc->accepted,
+				   "direct_network",
+				   "peer is in haproxy_direct_networks only");
+		return HAPROXY_STEP_PASS;
+	case HAPROXY_PEER_PROXY:
+		hc->state = HAPROXY_CONN_STATE_HEADER;
+		break;
+	case HAPROXY_PEER_EITHER:
+		hc->state = HAPROXY_CONN_STATE_FIRST_BYTE;
+		break;
 	}
-	if (direct) {
-		hc->to_direct = timeout_add(listener->direct_wait_msecs,
-					    haproxy_conn_direct_timeout, hc);
-	}
+	return haproxy_conn_step(hc);
+}
 
-	/* The header is often there already: decide without waiting. The
-	   master closes conn unless it is accepted or passed on. */
-	switch (haproxy_conn_try(hc)) {
-	case HAPROXY_READ_DONE:
-	case HAPROXY_READ_DIRECT:
+void haproxy_conn_new(const struct haproxy_listener *listener,
+		      struct master_service_connection *conn,
+		      master_service_connection_callback_t *callback)
+{
+	struct haproxy_conn *hc = haproxy_conn_alloc(listener, conn, callback);
+	enum haproxy_step step = haproxy_conn_begin(hc);
+
+	if (step != HAPROXY_STEP_WAIT) {
+		/* The master closes conn unless it is passed on. */
 		*conn = hc->conn;
 		haproxy_conn_free(&hc);
-		callback(conn);
+		if (step == HAPROXY_STEP_PASS)
+			callback(conn);
 		return;
-	case HAPROXY_READ_FAILED:
-		haproxy_conn_free(&hc);
-		return;
-	case HAPROXY_READ_WAIT:
-		break;
 	}
 	master_service_client_connection_accept(conn);
 	hc->io = io_add(conn->fd, IO_READ, haproxy_conn_input, hc);
-	hc->to = timeout_add(haproxy_timeout_secs * 1000, haproxy_conn_timeout, hc);
+	hc->to = timeout_add(haproxy_timeout_secs * 1000,
+			     haproxy_conn_timeout, hc);
+	if (hc->state == HAPROXY_CONN_STATE_FIRST_BYTE) {
+		hc->to_direct = timeout_add(listener->direct_wait_msecs,
+					    haproxy_conn_direct_timeout, hc);
+	}
 	DLLIST_PREPEND(&haproxy_conns, hc);
 }
 
-void haproxy_conns_init(const struct haproxy_networks *trusted,
-			unsigned int timeout_secs)
+void haproxy_conns_init(unsigned int timeout_secs)
 {
-	haproxy_trusted = trusted;
 	haproxy_timeout_secs = timeout_secs;
 }
 

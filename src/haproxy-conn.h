@@ -17,15 +17,15 @@ struct haproxy_listener {
 	unsigned int direct_wait_msecs;
 };
 
-void haproxy_conns_init(const struct haproxy_networks *trusted,
-			unsigned int timeout_secs);
+void haproxy_conns_init(unsigned int timeout_secs);
 /* Close every connection still waiting for its header. */
 void haproxy_conns_deinit(void);
 
 /* A new connection on a listener the plugin owns, called in place of the
    service callback. Once a valid header has been read, or the peer turns
    out to be a direct client, conn (rewritten by the header) goes to
-   callback; anything else closes it with one log line. */
+   callback; anything else closes it with one log line. Either way its
+   haproxy_header_finished event lasts from now to the decision. */
 void haproxy_conn_new(const struct haproxy_listener *listener,
 		      struct master_service_connection *conn,
 		      master_service_connection_callback_t *callback);

@@ -3,7 +3,10 @@
 #include "lib.h"
 #include "str.h"
 #include "net.h"
+/* For an event's creation time, which no function sets. */
+#include "lib-event-private.h"
 #include "master-service.h"
+#include "haproxy-compat.h"
 #include "haproxy-event.h"
 
 struct event_category event_category_haproxy = {
@@ -12,7 +15,7 @@ struct event_category event_category_haproxy = {
 
 struct event *haproxy_listener_event_create(const char *listener)
 {
-	struct event *event = event_create(NULL);
+	struct event *event = event_create(haproxy_service_event());
 
 	event_add_category(event, &event_category_haproxy);
 	event_add_str(event, "listener", listener);
@@ -20,22 +23,28 @@ struct event *haproxy_listener_event_create(const char *listener)
 	return event;
 }
 
-struct event_passthrough *
+struct event *
 haproxy_event_finished(struct event *listener_event,
 		       const struct master_service_connection *conn,
-		       const char *result)
+		       const struct timeval *accepted, const char *result)
 {
-	struct event_passthrough *e = event_create_passthrough(listener_event)->
-		set_name(HAPROXY_EVENT_FINISHED)->
-		add_str("result", result);
+	struct event *event = event_create(listener_event);
 
+	/* The event stands for the connection since its accept, as a
+	   passthrough event stands for its parent since the parent's
+	   creation: a metric's duration is then the header's wait. */
+	event->tv_created = *accepted;
+	event->tv_created_ioloop = *accepted;
+	event_set_name(event, HAPROXY_EVENT_FINISHED);
+	event_add_str(event, "result", result);
 	/* Unknown when the peer reset a connection the master accepted. */
 	if (conn->real_remote_ip.family != 0) {
-		e->add_str("remote_ip", haproxy_ip_str(&conn->real_remote_ip))->
-			add_int("remote_port", conn->real_remote_port);
+		haproxy_event_add_ip(event, "remote_ip", &conn->real_remote_ip);
+		event_add_int(event, "remote_port", conn->real_remote_port);
 	}
-	return e->add_str("local_ip", haproxy_ip_str(&conn->real_local_ip))->
-		add_int("local_port", conn->real_local_port);
+	haproxy_event_add_ip(event, "local_ip", &conn->real_local_ip);
+	event_add_int(event, "local_port", conn->real_local_port);
+	return event;
 }
 
 /* net_ip2addr() formats IPv4 with sprintf(), which costs more than the

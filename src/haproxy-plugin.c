@@ -9,6 +9,7 @@
 #include "haproxy-networks.h"
 #include "haproxy-event.h"
 #include "haproxy-client.h"
+#include "haproxy-policy.h"
 #include "haproxy-conn.h"
 
 const char *haproxy_plugin_version = DOVECOT_ABI_VERSION;
@@ -137,27 +138,30 @@ static void haproxy_take_listeners(unsigned int timeout_secs)
 void haproxy_plugin_init(struct module *module)
 {
 	const struct master_service_settings *set = haproxy_service_settings();
-	struct haproxy_networks *trusted;
 	unsigned int timeout_secs = set->haproxy_timeout;
+	struct haproxy_networks *trusted;
 	const char *error;
 
 	haproxy_pool = pool_alloconly_create("haproxy plugin", 1024);
+	p_array_init(&haproxy_listeners, haproxy_pool, 4);
+	/* Reading the plugin's settings may replace set. */
+	haproxy_take_listeners(timeout_secs);
+	/* A process without haproxy listeners does not read
+	   haproxy_trusted_networks, as Dovecot's own parser would not. */
+	if (array_is_empty(&haproxy_listeners))
+		return;
+	set = haproxy_service_settings();
 	trusted = haproxy_networks_parse(haproxy_pool,
 					 "haproxy_trusted_networks",
 					 set->haproxy_trusted_networks, &error);
 	if (trusted == NULL)
 		i_fatal("%s", error);
-
-	p_array_init(&haproxy_listeners, haproxy_pool, 4);
-	/* Reading the plugin's settings may replace set. */
-	haproxy_take_listeners(timeout_secs);
-	if (array_is_empty(&haproxy_listeners))
-		return;
 	haproxy_have_preaccepted =
 		haproxy_take_preaccepted(haproxy_listener_is_ours,
 					 &haproxy_preaccepted);
 
-	haproxy_conns_init(trusted, timeout_secs);
+	haproxy_policy_init(trusted);
+	haproxy_conns_init(timeout_secs);
 	haproxy_client_init(module);
 	haproxy_to_install = timeout_add_short(0, haproxy_install_callback,
 					       (void *)NULL);

@@ -27,6 +27,9 @@ src_libhaproxysettings_la_CFLAGS = $(DOVECOT_MODULE_CFLAGS)
 login_module_LTLIBRARIES += src/lib20_haproxy_plugin.la
 src_lib20_haproxy_plugin_la_SOURCES = \
 	src/haproxy-plugin.c \
+	src/haproxy-compat.c \
+	src/haproxy-policy.c src/haproxy-policy.h \
+	src/haproxy-reader.c src/haproxy-reader.h \
 	src/haproxy-conn.c src/haproxy-conn.h \
 	src/haproxy-header.c src/haproxy-header.h \
 	src/haproxy-client.c src/haproxy-client.h \
