@@ -247,6 +247,10 @@ class Dovecot23:
         or not."""
         return "disable_plaintext_auth = no\n"
 
+    def imap_capability_add(self, capability):
+        """imap-login's capabilities: the default ones and capability."""
+        return f"imap_capability = +{capability}\n"
+
     def login_plugins(self, plugin_dir):
         """The plugin in PLUGIN_DIR loaded by every login process."""
         return f"login_plugin_dir = {plugin_dir}\nlogin_plugins = haproxy\n"
@@ -355,6 +359,9 @@ class Dovecot24(Dovecot23):
 
     def cleartext_auth(self):
         return "auth_allow_cleartext = yes\n"
+
+    def imap_capability_add(self, capability):
+        return self._block("imap_capability", [f"{capability} = yes"])
 
     def login_plugins(self, plugin_dir):
         return (f"login_plugin_dir = {plugin_dir}\n"
