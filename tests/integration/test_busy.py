@@ -88,11 +88,16 @@ def stop_and_send(dc, sock, began, timer, before=b"", while_stopped=b""):
 
 
 def session(sock):
-    """A login and a logout; what the server sent (or the error: a
-    connection the plugin closed may be reset)."""
+    """Once the server has spoken (the plugin has decided: a peer's bytes
+    sent now would come after the timer), a login and a logout; what the
+    server sent, or the error (a connection the plugin closed may be
+    reset)."""
     try:
-        sock.sendall(LOGIN)
-        return recv_all(sock)
+        reply = sock.recv(4096)
+        if reply:
+            sock.sendall(LOGIN)
+            reply += recv_all(sock)
+        return reply
     except OSError as e:
         return e
 
