@@ -105,9 +105,11 @@ def cases(t, dc, mode):
                 assert login.startswith("c NO [PRIVACYREQUIRED]"), login
             else:
                 assert login.startswith("c OK "), login
+                # An empty local_name is left out of the line.
                 assert_login(dc.wait_for_login("alice", mark),
                              rip=ORIGINATING_IP if applies else SRC_IP,
-                             local_name=authority or "")
+                             **({"local_name": authority} if authority
+                                else {}))
 
         if applies or not dut.secured_no_ssl_tlv:
             with t.check(f"{what}: plaintext LOGIN without the SSL TLV " + (
