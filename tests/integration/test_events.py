@@ -72,7 +72,9 @@ def filters(dut):
     }
     if dut.event_ip_fields:
         conditions["haproxy_peer_net"] = "remote_ip=127.0.0.0/8"
-        conditions["haproxy_listener_net"] = f"local_ip={DOVECOT_IP}/32"
+        # Not /32: 2.4 writes a host's network as the address, and a
+        # string field would match that.
+        conditions["haproxy_listener_net"] = "local_ip=127.0.0.0/24"
         conditions["haproxy_src_net"] = "src_ip=127.0.0.8/29"
     else:
         conditions["haproxy_peer_net"] = "remote_ip=127.0.0.*"
