@@ -13,6 +13,8 @@ integration_tests = \
 	tests/integration/test_events.py \
 	tests/integration/test_config.py \
 	tests/integration/test_direct.py \
+	tests/integration/test_busy.py \
+	tests/integration/test_local_name.py \
 	tests/integration/test_make_install.py
 
 TESTS += $(integration_tests)

@@ -166,6 +166,10 @@ class Dovecot23:
     # empty value (its name then ends in "_").
     groups_missing_field = False
     listener_address = "address"  # an inet_listener's address setting
+    # Whether events can have IP fields (event_add_ip()), which a filter
+    # matches by network: remote_ip = 10.0.0.0/8. 2.3's are strings, which
+    # a filter matches as strings, with wildcards: remote_ip = 10.*
+    event_ip_fields = False
     # Whether the master accepts the connection of a login process that
     # serves one client (the default) before the process is up
     # (master/service-monitor.c, 2.4.2 on).
@@ -238,6 +242,15 @@ class Dovecot23:
     def maildir(self):
         return "mail_location = maildir:~/Maildir\n"
 
+    def cleartext_auth(self):
+        """Plaintext authentication allowed on every connection, secured
+        or not."""
+        return "disable_plaintext_auth = no\n"
+
+    def imap_capability_add(self, capability):
+        """imap-login's capabilities: the default ones and capability."""
+        return f"imap_capability = +{capability}\n"
+
     def login_plugins(self, plugin_dir):
         """The plugin in PLUGIN_DIR loaded by every login process."""
         return f"login_plugin_dir = {plugin_dir}\nlogin_plugins = haproxy\n"
@@ -297,6 +310,7 @@ class Dovecot24(Dovecot23):
     # login_log_format_elements that looks the same for any client.
     pid_variable = "%{process:pid}"
     groups_missing_field = True   # stats/stats-metrics.c
+    event_ip_fields = True
     listener_address = "listen"
     unlimited_size = "unlimited"
     login_sockets = (("config", "config"), ("stats", "stats-writer"),
@@ -342,6 +356,12 @@ class Dovecot24(Dovecot23):
 
     def maildir(self):
         return "mail_driver = maildir\nmail_path = ~/Maildir\n"
+
+    def cleartext_auth(self):
+        return "auth_allow_cleartext = yes\n"
+
+    def imap_capability_add(self, capability):
+        return self._block("imap_capability", [f"{capability} = yes"])
 
     def login_plugins(self, plugin_dir):
         return (f"login_plugin_dir = {plugin_dir}\n"

@@ -3,7 +3,9 @@
 shipped example conf.d/30-haproxy.conf.
 
 - An invalid entry stops the login process at start with one fatal
-  configuration error naming the entry; the master keeps running.
+  configuration error naming the entry; the master keeps running. A login
+  service with no haproxy = yes listener never reads the list, as
+  Dovecot's own parser does not: it keeps serving.
 - An empty list trusts nobody, and the warning says why.
 - The example for the Dovecot under test, conf.d/2.3 or conf.d/2.4,
   passes its doveconf, and included into a sandbox configuration (only the
@@ -17,8 +19,8 @@ import os
 import re
 
 from headers import run_client
-from sandbox import (CLIENT_IP, PROXY_IP, Dovecot, Listener,
-                     Sandbox, dovecot_under_test, plugin_dir,
+from sandbox import (CLIENT_IP, PASSWORD, PROXY_IP, POP3, Dovecot, Listener,
+                     Sandbox, assert_login, dovecot_under_test, plugin_dir,
                      unmet_requirements, wait_until)
 from tap import Tap
 
@@ -61,6 +63,38 @@ def invalid_entry(t, sb, name, networks, entry):
             fatal = re.findall(r"\S+: Fatal: .*", dc.log_text())
             assert set(fatal) == {expected}, fatal
         t.ok(alive(dc.pid), f"with {entry} Dovecot itself keeps running")
+
+
+def other_service(t, sb):
+    """The same invalid list, and a POP3 service whose only listener is a
+    plain one next to the IMAP one with haproxy = yes."""
+    networks = f"{PROXY_IP}/32, 10.0.0.0/33"
+    dc = Dovecot(sb, [Listener("imap", "imap-proxy", haproxy=True),
+                      Listener("pop3", "pop3")],
+                 plugin_dir=plugin_dir(), haproxy_trusted_networks=networks,
+                 extra_config=LOGIN_AT_START, name="dovecot-pop3")
+    with dc:
+        with t.check(f"haproxy_trusted_networks = {networks}: pop3-login, "
+                     "with no haproxy listener, still serves its plain "
+                     "listener: a login works"):
+            mark = dc.log_mark()
+            pop3 = POP3(dc.listener("pop3"))
+            try:
+                port = pop3.sock.getsockname()[1]
+                pop3.stls(sb.certs.context())
+                pop3.user("alice")
+                pop3.pass_(PASSWORD)
+            finally:
+                pop3.quit()
+            assert_login(dc.wait_for_login("alice", mark, "pop3-login"),
+                         rip=CLIENT_IP, rport=port, listener="pop3")
+        with t.check("while imap-login, with a haproxy listener, stops with "
+                     "the fatal error naming the entry"):
+            dc.wait_for_log(r"imap-login: Fatal: haproxy_trusted_networks: "
+                            r"Invalid network '10\.0\.0\.0/33'$")
+        fatal = re.findall(r"\S+: Fatal: .*", dc.log_text())
+        t.eq([line for line in fatal if not line.startswith("imap-login:")],
+             [], "no other process logged a fatal error")
 
 
 def empty_list(t, sb):
@@ -139,6 +173,7 @@ def main(t):
         invalid_entry(t, sb, "dovecot-cidr", f"{PROXY_IP}/32, 10.0.0.0/33",
                       "10.0.0.0/33")
         invalid_entry(t, sb, "dovecot-word", "nonsense", "nonsense")
+        other_service(t, sb)
         empty_list(t, sb)
         example(t, sb)
 

@@ -15,6 +15,16 @@ apart; time is only measured where silence is the point, as a lower
 bound. A metric counts the results and reasons. The settings are real
 Dovecot settings: doveconf shows them, an invalid network stops Dovecot,
 and protocol blocks (and on 2.4 inet_listener blocks) scope them.
+
+A peer in both lists is classified only by bytes that decide, however its
+bytes are cut into segments: the whole 6-byte v1 signature "PROXY " or the
+12-byte v2 one makes it a header; a byte that no signature can continue
+makes it a direct client (not_proxy), with every byte it sent left for the
+login service; the first part of a signature is neither, and the peer is
+no longer silent. Each input is cut at every offset, its two parts sent
+300 ms apart, longer than haproxy_direct_wait there. The first part must
+reach the plugin alone: the connections wait in the listen queue of a
+stopped long-lived login process until it has arrived.
 """
 
 import csv
@@ -25,7 +35,8 @@ import re
 import smtplib
 import time
 
-from headers import run_client
+from headers import (exported_event, header, login_pids, proxy_connect,
+                     run_client, stopped)
 from sandbox import (CLIENT_IP, PASSWORD, PROXY_IP, TIMEOUT, Dovecot,
                      HAProxy, IMAP, IMAPS, Listener, ManageSieve, POP3,
                      SMTP, Sandbox, assert_login, connect,
@@ -327,6 +338,157 @@ def scope(t, sb):
                "Dovecot 2.3 has no listener filters")
 
 
+# The Dovecot of the cuts: a long-lived imap-login, a short
+# haproxy_direct_wait, and a pause between the parts longer than that.
+CUTS_WAIT_MS, CUTS_TIMEOUT, PAUSE = 200, 2, 0.3
+NOOP = b"\r\na1 NOOP\r\n"  # an empty line, then a command
+PROXYX = b"PROXYx NOOP\r\n"  # "PROXY" and a byte no signature has there
+
+
+def cuts_dovecot(sb, dut):
+    return Dovecot(sb, [Listener("imap", "imap-cuts", haproxy=True)],
+                   plugin_dir=plugin_dir(), name="dovecot-cuts",
+                   haproxy_trusted_networks=f"{PROXY_IP} {MESH_IP}",
+                   haproxy_timeout=f"{CUTS_TIMEOUT}s",
+                   extra_config=(
+                       f"haproxy_direct_networks = {MESH_IP}\n"
+                       f"haproxy_direct_wait = {CUTS_WAIT_MS}ms\n"
+                       "log_debug = category=haproxy\n"
+                       + dut.long_lived("imap-login", "process_min_avail = 1")
+                       + dut.metric("haproxy_finished",
+                                    "event=haproxy_header_finished",
+                                    exporter="json_log")
+                       + dut.json_log_exporter("json_log")))
+
+
+def send_in_parts(dc, parts):
+    """One connection from MESH_IP for each (first, rest): first arrives
+    with the connection, the rest PAUSE seconds later. Returns each
+    connection's port and what the server sent until it closed."""
+    listener = dc.listener("imap-cuts")
+    pids = login_pids(dc)
+    assert len(pids) == 1, f"login processes: {pids}"
+    socks = []
+    try:
+        with stopped(pids[0]):
+            for first, _ in parts:
+                sock = proxy_connect(listener, MESH_IP)
+                socks.append(sock)
+                if first:
+                    sock.sendall(first)
+        time.sleep(PAUSE)
+        for sock, (_, rest) in zip(socks, parts):
+            try:
+                sock.sendall(rest)
+            except OSError:  # closed by the server: the reply shows it
+                pass
+        return [(sock.getsockname()[1], recv_all(sock)) for sock in socks]
+    finally:
+        for sock in socks:
+            sock.close()
+
+
+def outcomes(dc, ports, since):
+    """{port: (result, direct_reason)} of the connections' events."""
+    got = {}
+    for port in ports:
+        fields = exported_event(dc, "haproxy_header_finished",
+                                rf'.*"remote_port":{port}[,}}].*',
+                                since)["fields"]
+        got[port] = fields["result"], fields.get("direct_reason")
+    return got
+
+
+def every_cut(data):
+    """(cut, first, rest) for each offset inside data."""
+    return [(cut, data[:cut], data[cut:]) for cut in range(1, len(data))]
+
+
+def direct_at_every_cut(dc, data, answer, uncut=False):
+    """data from a peer in both lists, cut everywhere: a direct client
+    (not_proxy) whose input all reaches imap-login, which answers."""
+    cuts = every_cut(data) + ([(0, data, b"")] if uncut else [])
+    mark = dc.log_mark()
+    replies = send_in_parts(dc, [(first, rest + b"a2 LOGOUT\r\n")
+                                 for _, first, rest in cuts])
+    ports = [port for port, _ in replies]
+    events = outcomes(dc, ports, mark)
+    wrong = {cut: (events[port], reply[-80:]) for (cut, _, _), (port, reply)
+             in zip(cuts, replies) if events[port] != ("direct", "not_proxy")
+             or answer not in reply or b"\r\na2 OK " not in reply}
+    assert not wrong, f"cut at offset: (event, reply): {wrong}"
+    lines = set(int(port) for port in re.findall(
+        r"imap-login: Debug: haproxy: Direct client: it did not start with a "
+        rf"PROXY header \(rip={re.escape(MESH_IP)}, rport=(\d+), "
+        r"listener=imap-cuts\)$", dc.log_text(mark), re.M))
+    assert lines >= set(ports), f"no debug line for {set(ports) - lines}"
+
+
+def header_at_every_cut(dc, version):
+    """A header from a peer in both lists, cut everywhere: applied."""
+    src = "198.51.100.7:40000"
+    data = header(*(["-1"] if version == "v1" else []), "--src", src,
+                  "--dst", "127.0.0.3:143")
+    cuts = every_cut(data)
+    mark = dc.log_mark()
+    replies = send_in_parts(dc, [(first, rest + b"a LOGOUT\r\n")
+                                 for _, first, rest in cuts])
+    events = outcomes(dc, [port for port, _ in replies], mark)
+    wrong = {cut: (events[port], reply[-80:]) for (cut, _, _), (port, reply)
+             in zip(cuts, replies) if events[port] != ("accepted", None)
+             or b"\r\na OK " not in reply}
+    assert not wrong, f"cut at offset: (event, reply): {wrong}"
+    lines = set(int(port) for port in re.findall(
+        rf"imap-login: Debug: haproxy: PROXY {version}: client "
+        rf"{re.escape(src)}, server 127\.0\.0\.3:143 "
+        rf"\(rip={re.escape(MESH_IP)}, rport=(\d+), listener=imap-cuts\)$",
+        dc.log_text(mark), re.M))
+    ports = {port for port, _ in replies}
+    assert lines >= ports, f"no debug line for {ports - lines}"
+
+
+def prefix_then_silence(dc):
+    """The first bytes of a v1 and a v2 signature, then nothing."""
+    prefixes = (b"PROX", b"\r\n\r\n\x00")
+    mark = dc.log_mark()
+    began = time.monotonic()
+    replies = send_in_parts(dc, [(prefix, b"") for prefix in prefixes])
+    waited = time.monotonic() - began
+    assert [reply for _, reply in replies] == [b"", b""], replies
+    assert waited >= CUTS_TIMEOUT, f"closed after {waited:.3f} s"
+    events = outcomes(dc, [port for port, _ in replies], mark)
+    assert set(events.values()) == {("timeout", None)}, events
+    for (port, _), prefix in zip(replies, prefixes):
+        dc.wait_for_log(
+            rf"imap-login: Error: haproxy: Timed out after {CUTS_TIMEOUT} "
+            r"secs waiting for the PROXY header "
+            rf"\(rip={re.escape(MESH_IP)}, rport={port}, "
+            rf"listener=imap-cuts, received={len(prefix)} bytes\)$",
+            since=mark)
+
+
+def cuts(t, sb):
+    dc = cuts_dovecot(sb, dovecot_under_test())
+    with dc:
+        wait_until(lambda: login_pids(dc))
+        with t.check("a peer in both lists: \\r\\na1 NOOP cut at every "
+                     "offset: a direct client (not_proxy), imap-login "
+                     "answers the NOOP"):
+            direct_at_every_cut(dc, NOOP, b"\r\na1 OK ")
+        with t.check("a peer in both lists: PROXYx NOOP, whole and cut at "
+                     "every offset: a direct client (not_proxy), imap-login "
+                     "answers the NOOP"):
+            direct_at_every_cut(dc, PROXYX, b"PROXYx OK ", uncut=True)
+        for version in ("v1", "v2"):
+            with t.check(f"a peer in both lists: a {version} header cut at "
+                         "every offset: applied"):
+                header_at_every_cut(dc, version)
+        with t.check("a peer in both lists that sends the first bytes of a "
+                     "signature and then nothing: timed out after "
+                     "haproxy_timeout, not a direct client"):
+            prefix_then_silence(dc)
+
+
 def main(t):
     dut = dovecot_under_test()
     with Sandbox() as sb:
@@ -356,6 +518,7 @@ def main(t):
             metric(t, dc)
         scope(t, sb)
         invalid(t, sb)
+        cuts(t, sb)
 
 
 with Tap() as t:

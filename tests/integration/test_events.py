@@ -3,7 +3,16 @@
 
 1. haproxy_header_finished, counted by a metric grouped by result and
    error_code, as the README shows; doveadm stats dump reports the counts.
-2. The header's facts are fields of the login client's event. In 2.3.19.1
+2. Its fields and categories as a filter sees them: the real peer and
+   listener (remote_ip/port, local_ip/port), the header's addresses
+   (src_ip/port, dst_ip/port), the categories haproxy and the service's
+   (service:imap-login). On Dovecot 2.4 the addresses are IP fields, which
+   a filter matches by network (remote_ip = 127.0.0.0/8); on 2.3 they are
+   strings, as login-common's own, matched with wildcards.
+3. Its duration is the time from the accept to the decision, measured
+   against the wall clock on a login process some seconds old: not the
+   age of the process.
+4. The header's facts are fields of the login client's event. In 2.3.19.1
    the stats process never sees that event itself: its log lines are not
    sent (only named events are), and auth requests hang off the auth
    connection's event. What does reach it is a named child of the client
@@ -14,12 +23,20 @@
 
 import csv
 import io
+import os
+import time
 
-from headers import exported_event, header, proxy_connect, unread_bytes
-from sandbox import (CLIENT_IP, DOVECOT_IP, Dovecot, Listener,
+from headers import (can_see_epoll_wait, exported_event, header,
+                     login_pids, proxy_connect, unread_bytes,
+                     waiting_process)
+from sandbox import (CLIENT_IP, DOVECOT_IP, PROXY_IP, Dovecot, Listener,
                      Sandbox, connect, dovecot_under_test, plugin_dir,
                      recv_all, unmet_requirements, wait_until)
 from tap import Tap
+
+# The source ports of the headers whose durations are measured.
+AT_ONCE_PORT, DELAYED_PORT = 41001, 41002
+DELAY = 0.5  # seconds between the accept and the delayed header (< haproxy_timeout)
 
 
 def extra_config(dut):
@@ -36,21 +53,147 @@ def extra_config(dut):
                          fields=("haproxy_unique_id", "haproxy_ssl_version",
                                  "haproxy_authority"),
                          exporter="json_log")
-            + dut.json_log_exporter("json_log"))
+            + dut.metric("haproxy_finished_exported",
+                         "event=haproxy_header_finished AND "
+                         f"src_port={SRC.split(':')[1]}", exporter="json_log")
+            + dut.json_log_exporter("json_log")
+            + "".join(dut.metric(name, "event=haproxy_header_finished AND "
+                                 + condition)
+                      for name, condition in filters(dut).items()))
+
+
+def filters(dut):
+    """{metric: filter condition} of the metrics that select events by
+    their fields and categories."""
+    conditions = {
+        "haproxy_service": "category=service:imap-login",
+        "haproxy_at_once": f"src_port={AT_ONCE_PORT}",
+        "haproxy_delayed": f"src_port={DELAYED_PORT}",
+    }
+    if dut.event_ip_fields:
+        conditions["haproxy_peer_net"] = "remote_ip=127.0.0.0/8"
+        # Not /32: 2.4 writes a host's network as the address, and a
+        # string field would match that.
+        conditions["haproxy_listener_net"] = "local_ip=127.0.0.0/24"
+        conditions["haproxy_src_net"] = "src_ip=127.0.0.8/29"
+    else:
+        conditions["haproxy_peer_net"] = "remote_ip=127.0.0.*"
+        conditions["haproxy_listener_net"] = f"local_ip={DOVECOT_IP}"
+        conditions["haproxy_src_net"] = "src_ip=127.0.0.9"
+    return conditions
 
 
 SRC, DST = "127.0.0.9:4242", "127.0.0.3:143"
 LOGOUT = b"a LOGOUT\r\n"
 
 
-def header_counts(dc, metric="haproxy_headers"):
-    """{metric name: count} of the rows of metric in stats dump."""
+def stats_dump(dc):
+    """The rows of doveadm stats dump, as dicts keyed by its header."""
     run = dc.tool("doveadm", "-c", dc.config_path, "stats", "dump")
     assert run.returncode == 0, run.stderr
-    dump = run.stdout
-    return {row["metric_name"]: int(row["count"])
-            for row in csv.DictReader(io.StringIO(dump), delimiter="\t")
+    return list(csv.DictReader(io.StringIO(run.stdout), delimiter="\t"))
+
+
+def header_counts(dc, metric="haproxy_headers"):
+    """{metric name: count} of the rows of metric in stats dump."""
+    return {row["metric_name"]: int(row["count"]) for row in stats_dump(dc)
             if row["metric_name"].startswith(metric)}
+
+
+def duration(dc, metric):
+    """The duration in seconds of the one event that metric counted,
+    waiting for it to be counted."""
+    def row():
+        return next((r for r in stats_dump(dc) if r["metric_name"] == metric
+                     and r["field"] == "duration" and r["count"] == "1"),
+                    None)
+    found = wait_until(row)
+    assert found, f"{metric} counted no event: {stats_dump(dc)}"
+    # Every column of a duration is in microseconds.
+    return int(found["max"]) / 1e6
+
+
+def process_age(pid):
+    """Seconds since process pid started."""
+    with open(f"/proc/{pid}/stat") as f:
+        started = int(f.read().rsplit(")", 1)[1].split()[19])
+    with open("/proc/uptime") as f:
+        uptime = float(f.read().split()[0])
+    return uptime - started / os.sysconf("SC_CLK_TCK")
+
+
+def fields_and_categories(t, dc, listener):
+    """The exported event of an accepted header: its addresses, what they
+    are, and its categories."""
+    mark = dc.log_mark()
+    with proxy_connect(listener) as sock:
+        port = sock.getsockname()[1]
+        sock.sendall(header("--src", SRC, "--dst", DST) + LOGOUT)
+        assert b"\r\na OK " in recv_all(sock)
+    event = exported_event(dc, "haproxy_header_finished",
+                           rf'.*"remote_port":{port}[,}}].*', mark)
+    fields = {key: event["fields"].get(key) for key in (
+        "result", "remote_ip", "remote_port", "local_ip", "local_port",
+        "src_ip", "src_port", "dst_ip", "dst_port")}
+    src_ip, src_port = SRC.split(":")
+    dst_ip, dst_port = DST.split(":")
+    t.eq(fields, {"result": "accepted", "remote_ip": PROXY_IP,
+                  "remote_port": port, "local_ip": listener.address,
+                  "local_port": listener.port, "src_ip": src_ip,
+                  "src_port": int(src_port), "dst_ip": dst_ip,
+                  "dst_port": int(dst_port)},
+         "an accepted header's event: remote_ip/port and local_ip/port the "
+         "real peer and listener, src_ip/port and dst_ip/port the header's")
+    t.ok({"haproxy", "service:imap-login"} <= set(event["categories"]),
+         "its categories are haproxy and the service's", event)
+
+
+def durations(t, dc, listener):
+    """duration against the wall clock, on a login process that is older
+    than any of it."""
+    pid = login_pids(dc)[0]
+    wait_until(lambda: process_age(pid) >= 4, timeout=5)
+    age = process_age(pid)
+
+    began = time.monotonic()
+    with proxy_connect(listener) as sock:
+        sock.sendall(header("--src", f"127.0.0.9:{AT_ONCE_PORT}",
+                            "--dst", DST) + LOGOUT)
+        assert b"\r\na OK " in recv_all(sock)
+    wall = time.monotonic() - began
+    with t.check("a header sent at once: duration at most the time from "
+                 "connect to the reply, far below the login process's age"):
+        assert age >= 4, f"the process is only {age:.1f} s old"
+        got = duration(dc, "haproxy_at_once")
+        assert got <= wall + 0.005, (f"duration {got:.6f} s, connect to "
+                                     f"reply {wall:.6f} s, process age "
+                                     f"{age:.1f} s")
+
+    if not can_see_epoll_wait():
+        t.skip("a header sent after a delay: duration from the accept",
+               "cannot tell when the login process has accepted")
+        return
+    began = time.monotonic()
+    with proxy_connect(listener) as sock:
+        # Accepted by now: the login process waits for the header.
+        accepted_by = waiting_process(dc, listener, sock, began).armed_by
+        time.sleep(DELAY)
+        sent = time.monotonic()
+        sock.sendall(header("--src", f"127.0.0.9:{DELAYED_PORT}",
+                            "--dst", DST) + LOGOUT)
+        assert sock.recv(1).startswith(b"*"), "no greeting"
+        replied = time.monotonic()
+        assert b"\r\na OK " in recv_all(sock)
+    least, most = sent - accepted_by, replied - began
+    with t.check("a header sent some time after the accept: duration at "
+                 "least that time, at most the time from connect to the "
+                 "reply"):
+        got = duration(dc, "haproxy_delayed")
+        # Dovecot and this script read different clocks: a millisecond's
+        # rounding either way.
+        assert least - 0.001 <= got <= most + 0.001, (
+            f"duration {got:.6f} s, header sent {least:.6f} s after the "
+            f"accept, reply {most:.6f} s after connect")
 
 
 def send(listener, data):
@@ -127,6 +270,22 @@ def main(t):
             counts = wait_until(settled) or header_counts(dc)
             t.eq(counts, expected, "doveadm stats dump counts the headers by "
                  "result and error_code")
+            # The same dump: every event above has reached every metric.
+            selected = {name: count for name, count in
+                        header_counts(dc, "haproxy_").items()
+                        if name in filters(dut)}
+            net = ("by network (IP fields)" if dut.event_ip_fields
+                   else "with wildcards (string fields)")
+            t.eq(selected.get("haproxy_service"), 10, "a filter on the "
+                 "category service:imap-login selects the events")
+            t.eq(selected.get("haproxy_peer_net"), 10, "a filter on remote_ip "
+                 f"{net} selects the events of every peer")
+            t.eq(selected.get("haproxy_listener_net"), 10, "a filter on "
+                 f"local_ip {net} selects the events of the listener")
+            t.eq(selected.get("haproxy_src_net"), 2, "a filter on src_ip "
+                 f"{net} selects the accepted headers from that source")
+            fields_and_categories(t, dc, listener)
+            durations(t, dc, listener)
 
             proxied = header("--src", SRC, "--dst", DST,
                              "--unique-id", "req-0001", "--ssl",

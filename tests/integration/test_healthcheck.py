@@ -13,13 +13,29 @@ Dovecot 2.4.2 on the master accepts that client itself before the process
 is up, and a layer 4 check has reset the connection by then: the process
 can no longer ask who the peer was, nor read the header, and the plugin
 logs that at Info level instead.
+
+A connection of the proxy's own that closes right after its header (v2
+LOCAL, or v1 whose addresses are the connection's own) is a health check:
+its haproxy_header_finished event says result=health_check, not accepted,
+so that a metric tells clients from checks. Whether the close has arrived
+when the plugin reads the header depends on timing, so the cases that
+count on it make sure it has: HAProxy checks a long-lived login process
+while that is stopped, and hand-made checks close while their login
+process is stopped (headers.stopped()).
 """
 
+import csv
+import io
 import re
+import socket
+import struct
+import time
 
+from headers import (can_see_epoll_wait, exported_event, header,
+                     login_pids, proxy_connect, stopped, waiting_process)
 from sandbox import (CLIENT_IP, PASSWORD, PROXY_IP, Dovecot, HAProxy, IMAP,
-                     Listener, Sandbox, assert_login, plugin_dir,
-                     unmet_requirements)
+                     Listener, Sandbox, assert_login, dovecot_under_test,
+                     plugin_dir, unmet_requirements, wait_until)
 from tap import Tap
 
 CHECK = "check check-send-proxy inter 200ms"
@@ -42,14 +58,138 @@ CHECKS = 5  # how many checks of each backend to wait for
 RESET = r"Info: haproxy: Connection reset before its peer could be identified"
 
 
+# Hand-made connections of the proxy go to a listener of their own.
+HAND = "imap-hand"
+
+
+def settings(dut):
+    """The metric that tells checks from clients, per listener, and the
+    events of hand-made connections exported."""
+    return ("log_debug = category=haproxy\n"
+            + dut.metric("haproxy_checks", "event=haproxy_header_finished",
+                         group_by=("listener", "result"))
+            + dut.metric("haproxy_hand", "event=haproxy_header_finished AND "
+                         f"listener={HAND}", exporter="json_log")
+            + dut.json_log_exporter("json_log"))
+
+
+def counts(dc):
+    """{sub-metric: count} of the metric haproxy_checks."""
+    run = dc.tool("doveadm", "-c", dc.config_path, "stats", "dump")
+    assert run.returncode == 0, run.stderr
+    return {row["metric_name"]: int(row["count"])
+            for row in csv.DictReader(io.StringIO(run.stdout),
+                                      delimiter="\t")
+            if row["metric_name"].startswith("haproxy_checks_")}
+
+
+def queued(listener):
+    """How many connections to listener wait to be accepted (/proc/net/tcp
+    shows a listening socket's accept queue as its receive queue)."""
+    words = struct.unpack("=I", socket.inet_aton(listener.address))
+    local = "%08X:%04X" % (words[0], listener.port)
+    with open("/proc/net/tcp") as f:
+        for line in f:
+            fields = line.split()
+            if fields[1] == local and fields[3] == "0A":  # LISTEN
+                return int(fields[4].split(":")[1], 16)
+    raise AssertionError(f"{listener} does not listen")
+
+
+def checks_while_stopped(t, sb):
+    """HAProxy checks a long-lived login process that is stopped: every
+    check has sent its header and closed when the process continues. Then
+    the hand-made ones, on that process."""
+    dut = dovecot_under_test()
+    names = ("queued-v2", "queued-v1")
+    dc = Dovecot(sb, [Listener("imap", name, haproxy=True)
+                      for name in (*names, HAND)],
+                 plugin_dir=plugin_dir(), name="dovecot-stopped",
+                 extra_config=settings(dut) + dut.long_lived(
+                     "imap-login", "process_min_avail = 1"))
+    hap = HAProxy(sb, name="haproxy-stopped")
+    for name, option in zip(names, ("send-proxy-v2", "send-proxy")):
+        hap.backend(name, [(dc.listener(name), f"{option} {CHECK}")])
+        hap.frontend(name, name)
+    with dc:
+        pids = wait_until(lambda: login_pids(dc))
+        assert len(pids) == 1, pids
+        with stopped(pids[0]):
+            hap.start()
+            # A check that HAProxy has under way when it stops may not have
+            # sent its header: one more than needed.
+            assert wait_until(lambda: all(
+                queued(dc.listener(name)) > CHECKS for name in names)), \
+                [queued(dc.listener(name)) for name in names]
+            hap.stop()
+            waiting = {name: queued(dc.listener(name)) for name in names}
+        # Every queued connection ends in one event.
+        for name in names:
+            def settled():
+                got = counts(dc)
+                return got if sum(n for m, n in got.items() if m.startswith(
+                    f"haproxy_checks_{name}_")) >= waiting[name] else None
+            got = wait_until(settled) or counts(dc)
+            got = {m[len("haproxy_checks_"):]: n for m, n in got.items()
+                   if m.startswith(f"haproxy_checks_{name}_")}
+            t.ok(got.get(f"{name}_health_check", 0) >= CHECKS and
+                 f"{name}_accepted" not in got,
+                 f"{name}: checks that closed after their header while the "
+                 "login process was stopped: result=health_check, none "
+                 "accepted", f"{waiting[name]} queued: {got}")
+        if can_see_epoll_wait():
+            hand_made(t, dc, "long-lived imap-login")
+
+
+def hand_made(t, dc, mode):
+    """Checks made by hand from the proxy's address, each closed while its
+    login process is stopped, and a client that does the same."""
+    listener = dc.listener(HAND)
+    for what, own, reset, result in (
+            ("v2 LOCAL, then FIN", None, False, "health_check"),
+            ("v1 with the connection's own addresses, then RST", True, True,
+             "health_check"),
+            ("v1 with a client's addresses, then FIN", False, False,
+             "accepted")):
+        with t.check(f"{mode}: a hand-made connection from the proxy, "
+                     f"{what}: result={result}"):
+            mark = dc.log_mark()
+            began = time.monotonic()
+            sock = proxy_connect(listener)
+            try:
+                src = "%s:%d" % sock.getsockname()
+                if own is None:
+                    data = header("--local")
+                elif own:
+                    data = header("-1", "--src", src, "--dst",
+                                  f"{listener.address}:{listener.port}")
+                else:
+                    data = header("-1", "--src", f"{CLIENT_IP}:40000",
+                                  "--dst", f"{listener.address}:143")
+                port = sock.getsockname()[1]
+                waiting = waiting_process(dc, listener, sock, began)
+                with stopped(waiting.pid):
+                    sock.sendall(data)
+                    if reset:
+                        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                        struct.pack("ii", 1, 0))
+                    sock.close()
+            finally:
+                sock.close()
+            event = exported_event(dc, "haproxy_header_finished",
+                                   rf'.*"remote_port":{port}[,}}].*',
+                                   mark)["fields"]
+            assert event["result"] == result, event
+
+
 with Tap() as t:
-    t.require(unmet_requirements(plugin=True))
+    t.require(unmet_requirements(plugin=True, client=True))
+    dut = dovecot_under_test()
     with Sandbox() as sb:
         context = sb.certs.context()
         dc = Dovecot(sb, [Listener("imap", name, haproxy=True)
-                          for name in BACKENDS],
-                     plugin_dir=plugin_dir(),
-                     extra_config="log_debug = category=haproxy\n")
+                          for name in (*BACKENDS, HAND)],
+                     plugin_dir=plugin_dir(), extra_config=settings(dut))
         hap = HAProxy(sb)
         fronts = {}
         for name, (options, lines, _, _) in BACKENDS.items():
@@ -69,6 +209,8 @@ with Tap() as t:
                 stat = hap.stats(name, "s1")
                 got = {k: stat[k] for k in ("status", "check_status",
                                             "chkfail")}
+                # "* L7OK": the last check's status, another check under way.
+                got["check_status"] = got["check_status"].lstrip("* ")
                 t.eq(got, {"status": "UP", "check_status": status,
                            "chkfail": "0"}, f"{name}: HAProxy has the "
                      f"server UP, last check {status}, no check failed")
@@ -82,7 +224,34 @@ with Tap() as t:
                                  rip=CLIENT_IP, real_rip=PROXY_IP,
                                  listener=name)
 
+            # A check is no client: health_check, not accepted. From 2.4.2
+            # on, a layer 4 check may also end in disconnected (reset
+            # before the process could identify the peer).
+            for name, (_, _, _, status) in BACKENDS.items():
+                if status != "L4OK":
+                    continue
+                ends = ["health_check"] + (
+                    ["disconnected"] if dut.master_accepts else [])
+
+                def checked(name=name, ends=ends):
+                    return sum(counts(dc).get(
+                        f"haproxy_checks_{name}_{end}", 0) for end in ends)
+                t.ok(wait_until(lambda: checked() >= CHECKS),
+                     f"{name}: the metric counts its checks as "
+                     + " or ".join(f"result={end}" for end in ends),
+                     counts(dc))
+
+            default = "one client per imap-login" + (
+                ", accepted by the master" if dut.master_accepts else "")
+            if can_see_epoll_wait():
+                hand_made(t, dc, default)
+            else:
+                t.skip("hand-made checks", "cannot stop a waiting process "
+                       "on this machine")
+
             # Before stopping: the master warns that it was killed.
             problems = re.findall(r"^.*: (?:Error|Warning|Panic|Fatal): .*$",
                                   dc.log_text(), re.MULTILINE)
             t.eq(problems, [], "Dovecot logged no error or warning")
+
+        checks_while_stopped(t, sb)

@@ -64,8 +64,9 @@ def code_results(code):
 def code_fields(code):
     """Field names of the events: those of the connection's event, of the
     finished event, and the header's facts."""
-    fields = set(re.findall(r'event_add_(?:str|int)\(event, "(\w+)"', code))
-    fields |= set(re.findall(r'add_(?:str|int)\("(\w+)"', code))
+    fields = set(re.findall(r'event_add_(?:str|int|ip)\(event, "(\w+)"',
+                            code))
+    fields |= set(re.findall(r'add_(?:str|int|ip)\("(\w+)"', code))
     fields |= set(re.findall(r'(?:haproxy_facts_add|facts_add_bytes)\('
                              r'facts,\s*"(\w+)"', code))
     # haproxy_tlv_0x%02x
@@ -97,7 +98,8 @@ def main():
 
         results = code_results(code)
         t.eq(sorted(results), ["accepted", "direct", "disconnected",
-                               "rejected", "timeout", "untrusted"],
+                               "health_check", "rejected", "timeout",
+                               "untrusted"],
              "the results were found")
         result_item = man[man.index(".B result\n"):]
         result_item = result_item[:result_item.index(".TP")]
