@@ -57,8 +57,8 @@ def code_error_codes(code):
 def code_results(code):
     return (set(re.findall(r'haproxy_conn_fail(?:_detail)?\(hc, '
                            r'LOG_TYPE_\w+, "(\w+)"', code)) |
-            set(re.findall(r'haproxy_event_finished\([^;"{]*,\s*"(\w+)"\)',
-                           code)))
+            set(re.findall(r'haproxy_(?:event_finished|conn_header_event)'
+                           r'\([^;"{]*,\s*"(\w+)"\)', code)))
 
 
 def code_fields(code):
