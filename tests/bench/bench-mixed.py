@@ -78,7 +78,7 @@ from sandbox import (CLIENT_IP, PROXY_IP, Dovecot, HAProxy,  # noqa: E402
 from headers import login_pids  # noqa: E402
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "60"))
-PEERS = int(os.environ.get("BENCH_PEERS", "8"))
+PEERS = int(os.environ.get("BENCH_PEERS", "16"))
 TLS_WORKERS = int(os.environ.get("BENCH_TLS_WORKERS",
                                  str(2 * os.cpu_count())))
 RSA_BITS = int(os.environ.get("BENCH_RSA_BITS", "7680"))
