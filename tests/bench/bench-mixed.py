@@ -340,8 +340,8 @@ class Tally:
         self.late = self.wrong_seen = 0
         self.latencies = []
         self.sent = []           # ms from connect() to the header sent
-        # Misclassified: {(outcome, what the peer saw): [count, the
-        # latest a header of them was sent, in ms after connect()]}
+        # Misclassified: {(outcome, what the peer saw): [ms after
+        # connect() that each one's header was sent, or None]}
         self.outcomes = {}
         self.lost_ports = {}     # {why: [the peers' ports]}
 
@@ -363,10 +363,7 @@ class Tally:
             self.lost_ports.setdefault(why_lost, []).append(port)
         elif got != self.kind.expected:
             self.misclassified += 1
-            entry = self.outcomes.setdefault((got, seen), [0, None])
-            entry[0] += 1
-            if sent_ms is not None:
-                entry[1] = max(entry[1] or 0, sent_ms)
+            self.outcomes.setdefault((got, seen), []).append(sent_ms)
 
 
 def tally(records, found):
@@ -417,11 +414,11 @@ def report(tallies):
                   f" / {percentile(t.sent, 99):.2f} / {max(t.sent):.2f} ms"
                   " (p50 / p99 / max) after connect()")
     for t in tallies.values():
-        for (got, seen), (count, sent_ms) in sorted(t.outcomes.items()):
-            sent = ("" if sent_ms is None else
-                    f", headers sent at most {sent_ms:.2f} ms after "
-                    "connect()")
-            print(f"misclassified {t.kind.name}: {got} x{count}{sent}; "
+        for (got, seen), sent in sorted(t.outcomes.items()):
+            when = ("" if None in sent else
+                    f", headers sent {min(sent):.2f} to {max(sent):.2f} ms "
+                    "after connect()")
+            print(f"misclassified {t.kind.name}: {got} x{len(sent)}{when}; "
                   f"the peer saw: {seen}")
         for why, ports in t.lost_ports.items():
             print(f"lost {t.kind.name}: {why} x{len(ports)}, from ports "
