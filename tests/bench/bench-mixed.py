@@ -54,6 +54,9 @@ time, the machine's load, and the greeting latency per kind; a silent
 peer is greeted after haproxy_direct_wait, so what its latency has above
 that is how late its login process was. Prints a table per kind and the
 misclassified outcomes; asserts nothing.
+
+BENCH_SECONDS (60), BENCH_PEERS (16), BENCH_TLS_WORKERS (twice the cores)
+and BENCH_RSA_BITS (7680) set SECONDS, PEERS, TLS_WORKERS and RSA_BITS.
 """
 
 import itertools
