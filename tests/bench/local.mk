@@ -47,3 +47,10 @@ bench_runs += bench-pending
 bench-pending: all
 	env $(SANDBOX_ENV) $(PYTHON3) -B $(top_srcdir)/tests/bench/bench-pending.py
 EXTRA_DIST += tests/bench/bench-pending.py
+
+# Under load, every kind of peer on a haproxy listener at once, and what
+# the plugin made of each connection: misclassified and lost connections.
+bench_runs += bench-mixed
+bench-mixed: all
+	env $(SANDBOX_ENV) $(PYTHON3) -B $(top_srcdir)/tests/bench/bench-mixed.py
+EXTRA_DIST += tests/bench/bench-mixed.py
