@@ -24,7 +24,9 @@ describes it: it writes settings in its syntax for extra_config
 """
 
 import base64
+import csv
 import glob
+import io
 import imaplib
 import os
 import poplib
@@ -750,6 +752,19 @@ class Dovecot(_Server):
         CompletedProcess, with text output."""
         return subprocess.run(self.tool_argv(*argv), capture_output=True,
                               text=True, timeout=TIMEOUT)
+
+    def stats_dump(self):
+        """The rows of doveadm stats dump, as dicts keyed by its header."""
+        run = self.tool("doveadm", "-c", self.config_path, "stats", "dump")
+        assert run.returncode == 0, run.stderr
+        return list(csv.DictReader(io.StringIO(run.stdout), delimiter="\t"))
+
+    def metric_counts(self, prefix):
+        """{metric name: count} of the metrics whose names start with
+        prefix, from stats_dump()."""
+        return {row["metric_name"]: int(row["count"])
+                for row in self.stats_dump()
+                if row["metric_name"].startswith(prefix)}
 
     def _argv(self):
         return self.tool_argv("dovecot", "-F", "-c", self.config_path)

@@ -13,8 +13,6 @@ shipped example conf.d/30-haproxy.conf.
   listeners and counts them with its metric.
 """
 
-import csv
-import io
 import os
 import re
 
@@ -159,12 +157,10 @@ def example(t, sb):
                 (listener.name, run.stdout)
     with t.check("the example's metric counts them"):
         def accepted():
-            dump = dc.tool("doveadm", "-c", dc.config_path, "stats", "dump")
-            return {row["metric_name"]: row["count"] for row in csv.DictReader(
-                io.StringIO(dump.stdout), delimiter="\t")
-            }.get("haproxy_headers_accepted")
+            return dc.metric_counts("haproxy_headers_accepted").get(
+                "haproxy_headers_accepted")
         # Events reach the stats process a moment after the fact.
-        assert wait_until(lambda: accepted() == "4"), \
+        assert wait_until(lambda: accepted() == 4), \
             f"haproxy_headers_accepted: {accepted()}"
 
 

@@ -27,9 +27,7 @@ reach the plugin alone: the connections wait in the listen queue of a
 stopped long-lived login process until it has arrived.
 """
 
-import csv
 import imaplib
-import io
 import poplib
 import re
 import smtplib
@@ -112,16 +110,6 @@ def login_imaps(dc, context, source, reason):
     direct_line(dc, reason, source, port, mark)
     assert_login(dc.wait_for_login("alice", since=mark), rip=source,
                  rport=port)
-
-
-def counts(dc):
-    """{sub-metric: count} of the metric haproxy_results."""
-    run = dc.tool("doveadm", "-c", dc.config_path, "stats", "dump")
-    assert run.returncode == 0, run.stderr
-    return {row["metric_name"]: int(row["count"])
-            for row in csv.DictReader(io.StringIO(run.stdout),
-                                      delimiter="\t")
-            if row["metric_name"].startswith("haproxy_results_")}
 
 
 def settings_shown(t, dc):
@@ -268,10 +256,11 @@ def metric(t, dc):
             expected = {name: count for name, count in expected.items()
                         if not name.endswith("_")}
         # Events reach the stats process a moment after the fact.
-        got = wait_until(lambda: counts(dc) if all(
-            counts(dc).get(name) == count
+        got = wait_until(lambda: dc.metric_counts("haproxy_results_") if all(
+            dc.metric_counts("haproxy_results_").get(name) == count
             for name, count in expected.items()) else None)
-        assert got, f"{counts(dc)}, expected {expected}"
+        assert got, (f"{dc.metric_counts('haproxy_results_')}, "
+                     f"expected {expected}")
 
 
 def refused(sb, name, setting):

@@ -21,8 +21,6 @@
    through it, and its filter can select on them.
 """
 
-import csv
-import io
 import os
 import time
 
@@ -87,28 +85,15 @@ SRC, DST = "127.0.0.9:4242", "127.0.0.3:143"
 LOGOUT = b"a LOGOUT\r\n"
 
 
-def stats_dump(dc):
-    """The rows of doveadm stats dump, as dicts keyed by its header."""
-    run = dc.tool("doveadm", "-c", dc.config_path, "stats", "dump")
-    assert run.returncode == 0, run.stderr
-    return list(csv.DictReader(io.StringIO(run.stdout), delimiter="\t"))
-
-
-def header_counts(dc, metric="haproxy_headers"):
-    """{metric name: count} of the rows of metric in stats dump."""
-    return {row["metric_name"]: int(row["count"]) for row in stats_dump(dc)
-            if row["metric_name"].startswith(metric)}
-
-
 def duration(dc, metric):
     """The duration in seconds of the one event that metric counted,
     waiting for it to be counted."""
     def row():
-        return next((r for r in stats_dump(dc) if r["metric_name"] == metric
+        return next((r for r in dc.stats_dump() if r["metric_name"] == metric
                      and r["field"] == "duration" and r["count"] == "1"),
                     None)
     found = wait_until(row)
-    assert found, f"{metric} counted no event: {stats_dump(dc)}"
+    assert found, f"{metric} counted no event: {dc.stats_dump()}"
     # Every column of a duration is in microseconds.
     return int(found["max"]) / 1e6
 
@@ -265,14 +250,14 @@ def main(t):
 
             # Events reach the stats process a moment after the fact.
             def settled():
-                counts = header_counts(dc)
+                counts = dc.metric_counts("haproxy_headers")
                 return counts if counts.get("haproxy_headers") == 10 else None
-            counts = wait_until(settled) or header_counts(dc)
+            counts = wait_until(settled) or dc.metric_counts("haproxy_headers")
             t.eq(counts, expected, "doveadm stats dump counts the headers by "
                  "result and error_code")
             # The same dump: every event above has reached every metric.
             selected = {name: count for name, count in
-                        header_counts(dc, "haproxy_").items()
+                        dc.metric_counts("haproxy_").items()
                         if name in filters(dut)}
             net = ("by network (IP fields)" if dut.event_ip_fields
                    else "with wildcards (string fields)")
@@ -313,10 +298,10 @@ def main(t):
             with t.check("the example's metric groups accepted headers by "
                          "haproxy_ssl_version"):
                 def tls13():
-                    return header_counts(dc, "haproxy_tls_versions").get(
+                    return dc.metric_counts("haproxy_tls_versions").get(
                         "haproxy_tls_versions_TLSv1.3")
                 assert wait_until(lambda: tls13() == 1), \
-                    header_counts(dc, "haproxy_tls_versions")
+                    dc.metric_counts("haproxy_tls_versions")
 
 
 with Tap() as t:

@@ -24,8 +24,6 @@ while that is stopped, and hand-made checks close while their login
 process is stopped (headers.stopped()).
 """
 
-import csv
-import io
 import re
 import socket
 import struct
@@ -82,16 +80,6 @@ def settings(dut):
             + dut.json_log_exporter("json_log"))
 
 
-def counts(dc):
-    """{sub-metric: count} of the metric haproxy_checks."""
-    run = dc.tool("doveadm", "-c", dc.config_path, "stats", "dump")
-    assert run.returncode == 0, run.stderr
-    return {row["metric_name"]: int(row["count"])
-            for row in csv.DictReader(io.StringIO(run.stdout),
-                                      delimiter="\t")
-            if row["metric_name"].startswith("haproxy_checks_")}
-
-
 def queued(listener):
     """How many connections to listener wait to be accepted (/proc/net/tcp
     shows a listening socket's accept queue as its receive queue)."""
@@ -135,10 +123,10 @@ def checks_while_stopped(t, sb):
         # Every queued connection ends in one event.
         for name in names:
             def settled():
-                got = counts(dc)
+                got = dc.metric_counts("haproxy_checks_")
                 return got if sum(n for m, n in got.items() if m.startswith(
                     f"haproxy_checks_{name}_")) >= waiting[name] else None
-            got = wait_until(settled) or counts(dc)
+            got = wait_until(settled) or dc.metric_counts("haproxy_checks_")
             got = {m[len("haproxy_checks_"):]: n for m, n in got.items()
                    if m.startswith(f"haproxy_checks_{name}_")}
             t.ok(got.get(f"{name}_health_check", 0) >= CHECKS and
@@ -243,12 +231,12 @@ with Tap() as t:
                     ["disconnected"] if dut.master_accepts else [])
 
                 def checked(name=name, ends=ends):
-                    return sum(counts(dc).get(
+                    return sum(dc.metric_counts("haproxy_checks_").get(
                         f"haproxy_checks_{name}_{end}", 0) for end in ends)
                 t.ok(wait_until(lambda: checked() >= CHECKS),
                      f"{name}: the metric counts its checks as "
                      + " or ".join(f"result={end}" for end in ends),
-                     counts(dc))
+                     dc.metric_counts("haproxy_checks_"))
 
             default = "one client per imap-login" + (
                 ", accepted by the master" if dut.master_accepts else "")
