@@ -27,7 +27,8 @@ HEADERS = {
 
 def headers():
     """{name: the bytes of that header}."""
-    client = os.environ.get("HAPROXY_CONNECT", "src/haproxy-connect")
+    client = os.environ.get("HAPROXY_CONNECT",
+                            "src/haproxy-connect/haproxy-connect")
     return {name: subprocess.run([client, "--print-header", *args],
                                  check=True, capture_output=True).stdout
             for name, args in HEADERS.items()}

@@ -11,18 +11,22 @@ EXTRA_DIST += \
 # Built with clang straight from the decoder's sources, not from libtool's
 # gcc objects: libFuzzer, ASan and UBSan need every object instrumented.
 fuzz_decoder_sources = \
-	tests/fuzz/fuzz-decoder.c src/proxy-decoder.c src/crc32c.c
+	tests/fuzz/fuzz-decoder.c \
+	src/lib-proxy-protocol/proxy-decoder.c src/lib-proxy-protocol/crc32c.c
 fuzz_decoder_cflags = -g -O1 -Wall -W $(WERROR_CFLAGS) \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
 if HAVE_CLANG
 tests/fuzz/run-fuzzer.log: tests/fuzz/fuzz-decoder
 tests/fuzz/fuzz-decoder: $(fuzz_decoder_sources) \
-		src/proxy-decoder.h src/proxy-protocol.h src/crc32c.h
+		src/lib-proxy-protocol/proxy-decoder.h \
+		src/lib-proxy-protocol/proxy-protocol.h \
+		src/lib-proxy-protocol/crc32c.h
 	@$(MKDIR_P) tests/fuzz
-	$(AM_V_CCLD)$(CLANG) $(fuzz_decoder_cflags) -I$(top_srcdir)/src \
+	$(AM_V_CCLD)$(CLANG) $(fuzz_decoder_cflags) $(LIB_PROXY_PROTOCOL_CPPFLAGS) \
 		-o $@ $(top_srcdir)/tests/fuzz/fuzz-decoder.c \
-		$(top_srcdir)/src/proxy-decoder.c $(top_srcdir)/src/crc32c.c
+		$(top_srcdir)/src/lib-proxy-protocol/proxy-decoder.c \
+		$(top_srcdir)/src/lib-proxy-protocol/crc32c.c
 CLEANFILES += tests/fuzz/fuzz-decoder
 endif
 
@@ -31,7 +35,7 @@ endif
 noinst_PROGRAMS += tests/fuzz/make-corpus
 tests_fuzz_make_corpus_SOURCES = tests/fuzz/make-corpus.c
 tests_fuzz_make_corpus_CPPFLAGS = \
-	-I$(top_srcdir)/src -I$(top_srcdir)/tests/unit
+	$(LIB_PROXY_PROTOCOL_CPPFLAGS) -I$(top_srcdir)/tests/unit
 tests_fuzz_make_corpus_CFLAGS = $(PROXY_CFLAGS)
 tests_fuzz_make_corpus_LDADD = tests/unit/libtestvectors.la
 

@@ -24,9 +24,9 @@ PY_LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-dri
 # just built, not installed ones, and the Dovecot they were built for. The
 # tests, the demo and the benchmarks all run in it.
 SANDBOX_ENV = PATH='$(DOVECOT_TEST_PATH)'"$$PATH" \
-	HAPROXY_PLUGIN_DIR='$(abs_top_builddir)/src/.libs' \
+	HAPROXY_PLUGIN_DIR='$(abs_top_builddir)/src/plugin/.libs' \
 	DOVECOT_SETTINGS_DIR='$(settings_moduledir)' \
-	HAPROXY_CONNECT='$(abs_top_builddir)/src/haproxy-connect' \
+	HAPROXY_CONNECT='$(abs_top_builddir)/src/haproxy-connect/haproxy-connect' \
 	HAPROXY_BUILDDIR='$(abs_top_builddir)'
 # -B: importing sandbox.py must not leave __pycache__ in the source tree.
 PY_LOG_COMPILER = env $(SANDBOX_ENV) $(PYTHON3) -B

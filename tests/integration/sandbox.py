@@ -86,7 +86,8 @@ def client_path():
     the one built in this source tree, or None."""
     for path in (os.environ.get("HAPROXY_CONNECT"),
                  os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                              "..", "..", "src", "haproxy-connect")):
+                              "..", "..", "src", "haproxy-connect",
+                              "haproxy-connect")):
         if path and os.access(path, os.X_OK):
             return os.path.abspath(path)
     return None

@@ -11,7 +11,7 @@ import tap  # noqa: E402
 from client_util import run_client  # noqa: E402
 
 SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                   "..", "..", "src")
+                   "..", "..", "src", "haproxy-connect")
 OPTION = re.compile(r"(?<![\w-])(--[a-z0-9][a-z0-9-]*|-[A-Za-z0-9])(?![\w-])")
 
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Every manual page in src/ formats without a warning, both from groff
+"""Every manual page under src/ formats without a warning, both from groff
 itself and from man as lintian runs it on an installed page."""
 
 import glob
@@ -25,7 +25,7 @@ def main():
         if missing:
             t.skip_all("not installed: " + ", ".join(missing) +
                        " (Debian: groff-base, man-db)")
-        pages = sorted(glob.glob(os.path.join(SRC, "*.[1-9]")))
+        pages = sorted(glob.glob(os.path.join(SRC, "*", "*.[1-9]")))
         names = [os.path.basename(p) for p in pages]
         t.ok({"haproxy-connect.1", "dovecot-haproxy.7"} <= set(names),
              "both manual pages are there", names)

@@ -13,6 +13,7 @@ import tap  # noqa: E402
 
 SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                    "..", "..", "src")
+PLUGIN = os.path.join(SRC, "plugin")
 # (what an administrator meets, the text the section must hold for it)
 TROUBLES = [
     ("an untrusted peer", "Peer not in haproxy_trusted_networks"),
@@ -38,15 +39,15 @@ def read(path):
 
 def plugin_sources():
     return "".join(read(p) for p in
-                   sorted(glob.glob(os.path.join(SRC, "haproxy-*.c")))
-                   if "haproxy-connect" not in p)
+                   sorted(glob.glob(os.path.join(PLUGIN, "*.c"))))
 
 
 def code_error_codes(code):
     """The decoder's error names, and the codes the plugin passes along
     with a result or returns from applying a header."""
     names = set(re.findall(r'\[PROXY_ERROR_\w+\] = \{ "(\w+)"',
-                           read(os.path.join(SRC, "proxy-decoder.c"))))
+                           read(os.path.join(SRC, "lib-proxy-protocol",
+                                        "proxy-decoder.c"))))
     names.discard("none")
     names |= set(re.findall(r'haproxy_conn_fail(?:_detail)?\(hc, '
                             r'LOG_TYPE_\w+, "\w+",\s*"(\w+)"', code))
@@ -89,7 +90,7 @@ def man_tags(section):
 def main():
     with tap.Tap() as t:
         code = plugin_sources()
-        man = read(os.path.join(SRC, "dovecot-haproxy.7"))
+        man = read(os.path.join(PLUGIN, "dovecot-haproxy.7"))
 
         errors = code_error_codes(code)
         t.ok(len(errors) > 20, "the error codes were found", sorted(errors))

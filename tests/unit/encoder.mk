@@ -3,6 +3,6 @@
 check_PROGRAMS += tests/unit/test-encoder
 TESTS += tests/unit/test-encoder
 tests_unit_test_encoder_SOURCES = tests/unit/test-encoder.c
-tests_unit_test_encoder_CPPFLAGS = -I$(top_srcdir)/src
+tests_unit_test_encoder_CPPFLAGS = $(LIB_PROXY_PROTOCOL_CPPFLAGS)
 tests_unit_test_encoder_CFLAGS = $(PROXY_CFLAGS) $(CMOCKA_CFLAGS)
-tests_unit_test_encoder_LDADD = src/libproxyproto.la $(CMOCKA_LIBS)
+tests_unit_test_encoder_LDADD = $(LIB_PROXY_PROTOCOL) $(CMOCKA_LIBS)

@@ -10,7 +10,7 @@ SH_LOG_COMPILER = $(SHELL)
 noinst_LTLIBRARIES += tests/unit/libtestvectors.la
 tests_unit_libtestvectors_la_SOURCES = \
 	tests/unit/test-vectors.c tests/unit/test-vectors.h
-tests_unit_libtestvectors_la_CPPFLAGS = -I$(top_srcdir)/src
+tests_unit_libtestvectors_la_CPPFLAGS = $(LIB_PROXY_PROTOCOL_CPPFLAGS)
 tests_unit_libtestvectors_la_CFLAGS = $(PROXY_CFLAGS)
 
 decoder_unit_tests = \
@@ -33,9 +33,9 @@ endif
 EXTRA_DIST += tests/unit/cmocka-missing.sh
 
 unit_common = tests/unit/test-common.c tests/unit/test-common.h
-unit_cppflags = -I$(top_srcdir)/src -I$(top_srcdir)/tests/unit
+unit_cppflags = $(LIB_PROXY_PROTOCOL_CPPFLAGS) -I$(top_srcdir)/tests/unit
 unit_cflags = $(PROXY_CFLAGS) $(CMOCKA_CFLAGS)
-unit_ldadd = tests/unit/libtestvectors.la src/libproxyproto.la $(CMOCKA_LIBS)
+unit_ldadd = tests/unit/libtestvectors.la $(LIB_PROXY_PROTOCOL) $(CMOCKA_LIBS)
 
 tests_unit_test_decoder_v1_SOURCES = tests/unit/test-decoder-v1.c $(unit_common)
 tests_unit_test_decoder_v1_CPPFLAGS = $(unit_cppflags)
@@ -84,7 +84,8 @@ tests_unit_test_crc32c_hw_LDADD = $(unit_ldadd)
 # apart from the normal build, run, and then gcovr's line and branch
 # figures for the decoder and CRC32C.
 coverage_dir = coverage
-coverage_sources = src/proxy-decoder.c src/crc32c.c \
+coverage_sources = src/lib-proxy-protocol/proxy-decoder.c \
+	src/lib-proxy-protocol/crc32c.c \
 	tests/unit/test-vectors.c tests/unit/test-common.c
 coverage_objects = $(coverage_dir)/proxy-decoder.o $(coverage_dir)/crc32c.o \
 	$(coverage_dir)/test-vectors.o $(coverage_dir)/test-common.o
@@ -93,8 +94,8 @@ coverage_cc = $(CC) -std=gnu99 -O0 -g --coverage $(unit_cppflags) \
 # gcovr matches filters against absolute paths without "..", so the
 # recipe sets root to the source directory's real path first.
 coverage_gcovr = gcovr --root "$$root" --object-directory $(coverage_dir) \
-	--filter "$$root/src/proxy-decoder\.c" \
-	--filter "$$root/src/crc32c\.c"
+	--filter "$$root/src/lib-proxy-protocol/proxy-decoder\.c" \
+	--filter "$$root/src/lib-proxy-protocol/crc32c\.c"
 
 coverage:
 	@command -v gcovr >/dev/null || \
