@@ -4,14 +4,130 @@
 
 #include "login-common.h"
 #include "module-context.h"
+#include "master-interface.h"
+#include "master-service-private.h"
+#include "master-service-settings.h"
 #include "client-common.h"
 #include "haproxy-networks.h"
+#include "haproxy-settings.h"
 #include "haproxy-event.h"
 #include "haproxy-compat.h"
 
+#ifdef HAVE_SETTINGS_GET
+#  include "settings.h"
+#endif
 #ifdef HAVE_LOGIN_SETTINGS_READ
 #  include "login-settings.h"
 #endif
+
+const struct master_service_settings *haproxy_service_settings(void)
+{
+#ifdef HAVE_GET_SERVICE_SETTINGS
+	return master_service_get_service_settings(master_service);
+#else
+	return master_service_settings_get(master_service);
+#endif
+}
+
+#ifdef HAVE_SETTINGS_GET
+int haproxy_settings_get(const char *listener,
+			 const struct haproxy_settings **set_r,
+			 const char **error_r)
+{
+	struct event *event =
+		event_create(master_service_get_event(master_service));
+	int ret;
+
+	settings_event_add_list_filter_name(event, "service",
+		master_service_get_name(master_service));
+	/* Not settings_get_filter(): that one wants the listener to have
+	   settings of its own. */
+	settings_event_add_list_filter_name(event, "inet_listener", listener);
+	ret = settings_get(event, &haproxy_setting_parser_info, 0, set_r,
+			   error_r);
+	event_unref(&event);
+	return ret;
+}
+
+void haproxy_settings_put(const struct haproxy_settings **set)
+{
+	settings_free(*set);
+}
+
+bool haproxy_settings_per_listener(void)
+{
+	return TRUE;
+}
+#else
+int haproxy_settings_get(const char *listener ATTR_UNUSED,
+			 const struct haproxy_settings **set_r,
+			 const char **error_r)
+{
+	const struct setting_parser_info *roots[] = {
+		&haproxy_setting_parser_info, NULL
+	};
+	const struct master_service_settings_input input = {
+		.roots = roots,
+		.module = "haproxy",
+		.service = login_binary->protocol,
+	};
+	struct master_service_settings_output output;
+
+	if (master_service_settings_read(master_service, &input, &output,
+					 error_r) < 0)
+		return -1;
+	*set_r = master_service_settings_get_others(master_service)[0];
+	return 0;
+}
+
+void haproxy_settings_put(const struct haproxy_settings **set)
+{
+	/* They live in the service's settings pool until its next read. */
+	*set = NULL;
+}
+
+bool haproxy_settings_per_listener(void)
+{
+	return FALSE;
+}
+#endif
+
+bool haproxy_take_preaccepted(bool (*is_ours)(int listen_fd),
+			      struct master_service_connection *conn_r)
+{
+#ifdef HAVE_ACCEPTED_LISTENER_FD
+	const struct master_service_listener *l;
+	int listen_fd = master_service->accepted_listener_fd;
+
+	if (listen_fd == -1 || !is_ours(listen_fd))
+		return FALSE;
+	master_service->accepted_listener_fd = -1;
+	l = &master_service->listeners[listen_fd - MASTER_LISTEN_FD_FIRST];
+
+	i_zero(conn_r);
+	conn_r->fd = MASTER_ACCEPTED_CLIENT_FD;
+	conn_r->listen_fd = listen_fd;
+	conn_r->name = l->name != NULL ? l->name : "";
+	conn_r->type = l->type != NULL ? l->type : "";
+	conn_r->ssl = l->ssl;
+	/* Fails if the peer has reset the connection meanwhile: the
+	   address then stays unset. */
+	(void)net_getpeername(conn_r->fd, &conn_r->remote_ip,
+			      &conn_r->remote_port);
+	(void)net_getsockname(conn_r->fd, &conn_r->local_ip,
+			      &conn_r->local_port);
+	conn_r->real_remote_ip = conn_r->remote_ip;
+	conn_r->real_remote_port = conn_r->remote_port;
+	conn_r->real_local_ip = conn_r->local_ip;
+	conn_r->real_local_port = conn_r->local_port;
+	net_set_nonblock(conn_r->fd, TRUE);
+	return TRUE;
+#else
+	(void)is_ours;
+	(void)conn_r;
+	return FALSE;
+#endif
+}
 
 struct event *haproxy_service_event(void)
 {

@@ -19,6 +19,8 @@
 #include "net.h"
 #include "hex-binary.h"
 #include "time-util.h"
+/* master_service_client_connection_handled(), for connections it holds */
+#include "master-service-private.h"
 #include "haproxy-compat.h"
 #include "proxy-decoder.h"
 #include "haproxy-event.h"

@@ -5,7 +5,11 @@
 #include "array.h"
 #include "ioloop.h"
 #include "module-dir.h"
+/* The service's callback and listeners, which the plugin takes over. */
+#include "master-service-private.h"
+#include "master-service-settings.h"
 #include "haproxy-compat.h"
+#include "haproxy-settings.h"
 #include "haproxy-networks.h"
 #include "haproxy-event.h"
 #include "haproxy-client.h"
@@ -101,7 +105,7 @@ haproxy_listener_init(struct haproxy_listener *listener, const char *name,
 		listener->direct = direct;
 		listener->direct_wait_msecs = set->haproxy_direct_wait;
 	}
-	haproxy_settings_put(set);
+	haproxy_settings_put(&set);
 }
 
 /* Clearing the flag keeps master_service_listen() from starting its own
@@ -120,7 +124,7 @@ static void haproxy_take_listeners(unsigned int timeout_secs)
 		listener = array_append_space(&haproxy_listeners);
 		listener->fd = l->fd;
 		listener->event = haproxy_listener_event_create(name);
-		if (HAPROXY_SETTINGS_PER_LISTENER ||
+		if (haproxy_settings_per_listener() ||
 		    array_count(&haproxy_listeners) == 1)
 			haproxy_listener_init(listener, name, timeout_secs);
 		else {

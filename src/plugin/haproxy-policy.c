@@ -4,7 +4,6 @@
 #include "lib.h"
 #include "net.h"
 #include "master-service.h"
-#include "haproxy-compat.h"
 #include "proxy-decoder.h"
 #include "haproxy-networks.h"
 #include "haproxy-policy.h"

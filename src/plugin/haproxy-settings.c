@@ -12,13 +12,12 @@
    client (see README, "Kubernetes and direct clients"). */
 #define HAPROXY_DIRECT_WAIT_DEFAULT_MSECS 200
 
-#undef DEF
-#define DEF(type, name) \
-	SETTING_DEFINE_STRUCT_##type(#name, name, struct haproxy_settings)
-
 static const struct setting_define haproxy_setting_defines[] = {
-	DEF(STR_NOVARS, haproxy_direct_networks),
-	DEF(TIME_MSECS, haproxy_direct_wait),
+	HAPROXY_SETTING_DEFINE_STR(haproxy_direct_networks,
+				   struct haproxy_settings),
+	SETTING_DEFINE_STRUCT_TIME_MSECS("haproxy_direct_wait",
+					 haproxy_direct_wait,
+					 struct haproxy_settings),
 
 	SETTING_DEFINE_LIST_END
 };
