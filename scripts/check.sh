@@ -13,7 +13,7 @@ status=0
 make check || status=$?
 # The release tarball builds, installs, uninstalls and passes the unit tests
 # on its own; the integration tests just ran here.
-make distcheck TESTS='$(decoder_unit_tests) tests/unit/test-encoder' ||
+make distcheck TESTS='$(decoder_unit_tests) tests/lib-proxy-protocol/test-encoder' ||
 	status=$?
 # The other line of Dovecot; scripts/matrix.sh without arguments runs every
 # version there is.

@@ -13,7 +13,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests",
-                                "integration"))
+                                "sandbox"))
 from sandbox import (CLIENT_IP, PASSWORD, PROXY_IP, POP3S, IMAP, Dovecot,  # noqa: E402
                      HAProxy, Listener, Sandbox, connect, plugin_dir, recv_all)
 

@@ -1,7 +1,7 @@
 /* The command line of haproxy-connect. Every option is checked here, so
    that a mistake is reported before anything is sent. The help text below
-   and haproxy-connect.1 list the same options; tests/integration/
-   test_client.py holds them to it. */
+   and haproxy-connect.1 list the same options; tests/haproxy-connect/
+   test_client_docs.py holds them to it. */
 
 #include "haproxy-connect-options.h"
 #include "haproxy-connect-address.h"

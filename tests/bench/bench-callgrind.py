@@ -19,7 +19,7 @@ import signal
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..",
-                                "integration"))
+                                "sandbox"))
 from sandbox import (CLIENT_IP, PROXY_IP, Dovecot,  # noqa: E402
                      HAProxy, Listener, Sandbox, dovecot_under_test,
                      plugin_dir, sandbox_processes, wait_until)

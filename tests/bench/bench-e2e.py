@@ -16,7 +16,7 @@ import statistics
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..",
-                                "integration"))
+                                "sandbox"))
 from sandbox import (CLIENT_IP, PROXY_IP, Dovecot, Listener,  # noqa: E402
                      Sandbox, dovecot_under_test, plugin_dir)
 from bench_sessions import headers, session  # noqa: E402

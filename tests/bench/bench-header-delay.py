@@ -21,7 +21,7 @@ import time
 from multiprocessing import Process, Queue
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..",
-                                "integration"))
+                                "sandbox"))
 from sandbox import (CLIENT_IP, DOVECOT_IP, HAProxy, Endpoint,  # noqa: E402
                      Sandbox, connect)
 

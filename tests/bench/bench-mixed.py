@@ -74,7 +74,7 @@ from dataclasses import dataclass
 from multiprocessing import Process, Queue
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..",
-                                "integration"))
+                                "sandbox"))
 from sandbox import (CLIENT_IP, PROXY_IP, Dovecot, HAProxy,  # noqa: E402
                      Listener, Sandbox, dovecot_under_test, plugin_dir,
                      wait_until)

@@ -12,7 +12,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..",
-                                "integration"))
+                                "sandbox"))
 from sandbox import (PROXY_IP, Dovecot, Listener, Sandbox,  # noqa: E402
                      connect, dovecot_under_test, plugin_dir,
                      sandbox_processes, wait_until)

@@ -7,7 +7,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..",
-                                "integration"))
+                                "sandbox"))
 from sandbox import connect  # noqa: E402
 
 _SRC = ["--src", "198.51.100.7:40000", "--dst", "203.0.113.1:143"]

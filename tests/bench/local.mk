@@ -11,10 +11,10 @@ bench: $(bench_runs)
 noinst_PROGRAMS += tests/bench/bench-decoder
 tests_bench_bench_decoder_SOURCES = tests/bench/bench-decoder.c
 tests_bench_bench_decoder_CPPFLAGS = \
-	$(LIB_PROXY_PROTOCOL_CPPFLAGS) -I$(top_srcdir)/tests/unit
+	$(LIB_PROXY_PROTOCOL_CPPFLAGS) -I$(top_srcdir)/tests/lib-proxy-protocol
 tests_bench_bench_decoder_CFLAGS = $(PROXY_CFLAGS)
 tests_bench_bench_decoder_LDADD = \
-	tests/unit/libtestvectors.la $(LIB_PROXY_PROTOCOL)
+	tests/lib-proxy-protocol/libtestvectors.la $(LIB_PROXY_PROTOCOL)
 
 bench-decoder: tests/bench/bench-decoder$(EXEEXT)
 	tests/bench/bench-decoder

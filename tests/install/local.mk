@@ -1,7 +1,7 @@
 # tests/install: the Debian packages, built from the release files and
 # debian/, installed with apt-get on the system's Dovecot, used through
 # HAProxy and purged again. The .py log compiler and driver are set in
-# tests/integration/local.mk.
+# tests/local.mk.
 install_tests = tests/install/test_install.py
 
 TESTS += $(install_tests)

@@ -36,7 +36,7 @@ import time
 import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(1, os.path.join(HERE, os.pardir, "integration"))
+sys.path.insert(1, os.path.join(HERE, os.pardir, "sandbox"))
 from machine import (ETC, apt_get, etc_state,  # noqa: E402
                      installed_packages, is_installed, locked, package_files)
 from sandbox import (CLIENT_IP, DOVECOT_IP, PASSWORD,  # noqa: E402

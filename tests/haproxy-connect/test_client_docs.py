@@ -4,11 +4,9 @@ the same exit statuses."""
 
 import os
 import re
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import tap  # noqa: E402
-from client_util import run_client  # noqa: E402
+import tap
+from client_util import run_client
 
 SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                    "..", "..", "src", "haproxy-connect")

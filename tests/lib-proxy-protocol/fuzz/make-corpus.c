@@ -1,6 +1,6 @@
 /* Write the unit tests' catalogue of decoder inputs, valid and invalid,
    into a directory as the fuzzer's seed corpus: one file per vector, named
-   after it. "make fuzz-corpus" runs it on tests/fuzz/corpus. */
+   after it. "make fuzz-corpus" runs it on tests/lib-proxy-protocol/fuzz/corpus. */
 
 #include "test-vectors.h"
 

@@ -788,7 +788,7 @@ class Dovecot(_Server):
         certs = self.sandbox.certs
         dut = self.under_test
         text = dut.preamble() + f"""\
-# Written by tests/integration/sandbox.py for Dovecot {dut.version}
+# Written by tests/sandbox/sandbox.py for Dovecot {dut.version}
 base_dir = {self.dir}/run
 state_dir = {self.dir}/state
 log_path = {self.log_path}
@@ -975,7 +975,7 @@ class HAProxy(_Server):
 
     def _write_config(self):
         text = """\
-# Written by tests/integration/sandbox.py
+# Written by tests/sandbox/sandbox.py
 global
     log stderr format raw local0 info
     maxconn 256

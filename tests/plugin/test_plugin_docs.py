@@ -6,10 +6,8 @@ its TROUBLESHOOTING section has the messages administrators meet."""
 import glob
 import os
 import re
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import tap  # noqa: E402
+import tap
 
 SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                    "..", "..", "src")

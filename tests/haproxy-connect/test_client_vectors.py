@@ -13,13 +13,11 @@ import re
 import shutil
 import socket
 import struct
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import tap  # noqa: E402
-from client_util import (TIMEOUT, Listener, have_ipv6,  # noqa: E402
+import tap
+from client_util import (TIMEOUT, Listener, have_ipv6,
                          print_header)
-from sandbox import (CLIENT_IP, PROXY_IP, Endpoint, HAProxy,  # noqa: E402
+from sandbox import (CLIENT_IP, PROXY_IP, Endpoint, HAProxy,
                      Sandbox)
 
 SNI = "mail.example.org"

@@ -6,13 +6,10 @@ import glob
 import os
 import shutil
 import subprocess
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import tap  # noqa: E402
+import tap
 
-SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                   "..", "..", "src")
+SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src")
 FORMATTERS = {
     "groff": ["groff", "-ww", "-man", "-Tutf8", "-z"],
     "man": ["man", "--warnings", "-E", "UTF-8", "-l", "-Tutf8", "-Z"],

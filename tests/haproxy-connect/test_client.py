@@ -7,15 +7,13 @@ import os
 import shutil
 import socket
 import ssl
-import sys
 import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import tap  # noqa: E402
-from client_util import (Listener, answer_at_eof, close_after,  # noqa: E402
+import tap
+from client_util import (Listener, answer_at_eof, close_after,
                          greet_then_echo, have_ipv6, hold, print_header,
                          run_client, tls_after, v2_inet, v2_inet6)
-from sandbox import Certs  # noqa: E402
+from sandbox import Certs
 
 # Exit statuses, as haproxy-connect --help lists them.
 ANSWERED, ERROR, USAGE, CLOSED, REFUSED, TIMEOUT, TLS = range(7)
