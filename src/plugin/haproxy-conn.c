@@ -26,6 +26,7 @@
 #include "haproxy-event.h"
 #include "haproxy-client.h"
 #include "haproxy-header.h"
+#include "haproxy-diagnosis.h"
 #include "haproxy-policy.h"
 #include "haproxy-reader.h"
 #include "haproxy-conn.h"
@@ -101,14 +102,40 @@ haproxy_conn_event(struct haproxy_conn *hc, const char *result)
 				      &hc->accepted, result);
 }
 
-/* The one log line and event of a connection that does not make it. */
+/* What came instead of a header, for a peer that was to send one
+   (expected) or that is not trusted. */
+struct haproxy_seen {
+	enum haproxy_diagnosis diagnosis;
+	/* "a TLS ClientHello", and the usual cause and fix; NULL when
+	   there is nothing to say. */
+	const char *what, *advice;
+};
+
+static void
+haproxy_seen_init(struct haproxy_seen *seen, const unsigned char *data,
+		  size_t size, bool expected)
+{
+	seen->diagnosis = haproxy_diagnose(data, size, login_binary->protocol);
+	seen->what = haproxy_diagnosis_what(seen->diagnosis, data, size,
+					    login_binary->protocol);
+	seen->advice = haproxy_diagnosis_advice(seen->diagnosis, expected);
+	if (seen->advice == NULL)
+		seen->what = NULL;
+}
+
+/* The one log line and event of a connection that does not make it:
+   detail goes after the peer in the log line, diagnosis (a token of what
+   came instead of a header) into the event. */
 static void
 haproxy_conn_fail_detail(struct haproxy_conn *hc, enum log_type level,
 			 const char *result, const char *error_code,
-			 const char *error, const char *detail)
+			 const char *error, const char *detail,
+			 const char *diagnosis)
 {
 	struct event *event = haproxy_conn_event(hc, result);
 
+	if (diagnosis != NULL)
+		event_add_str(event, "diagnosis", diagnosis);
 	event_add_str(event, "error_code", error_code);
 	event_add_str(event, "error", error);
 	e_log(event, level, "%s (%s%s%s)", error,
@@ -121,7 +148,8 @@ static void
 haproxy_conn_fail(struct haproxy_conn *hc, enum log_type level,
 		  const char *result, const char *error_code, const char *error)
 {
-	haproxy_conn_fail_detail(hc, level, result, error_code, error, NULL);
+	haproxy_conn_fail_detail(hc, level, result, error_code, error, NULL,
+				 NULL);
 }
 
 /* The debug line and event of a peer served without a header. */
@@ -145,17 +173,28 @@ haproxy_conn_fail_decode(struct haproxy_conn *hc,
 			 const struct haproxy_read_error *error)
 {
 	size_t size = I_MIN(error->size, HAPROXY_LOG_HEADER_BYTES);
-	/* v2 is binary: hex says more than escaped bytes. */
-	const char *shown = size > 0 && error->data[0] == '\r' ?
+	/* v2 and TLS are binary: hex says more than escaped bytes. */
+	const char *shown = size > 0 &&
+		(error->data[0] < 0x20 || error->data[0] >= 0x7f) ?
 		binary_to_hex(error->data, size) :
 		haproxy_escape(error->data, size, size);
+	const char *reason = proxy_error_reason(error->error);
+	const char *diagnosis = NULL;
+	struct haproxy_seen seen;
 
+	if (error->error == PROXY_ERROR_NOT_PROXY) {
+		haproxy_seen_init(&seen, error->data, error->size, TRUE);
+		diagnosis = haproxy_diagnosis_token(seen.diagnosis);
+		if (seen.what != NULL) {
+			reason = t_strdup_printf("%s came instead: %s",
+						 seen.what, seen.advice);
+		}
+	}
 	haproxy_conn_fail_detail(hc, LOG_TYPE_ERROR, "rejected",
 		proxy_error_name(error->error),
-		t_strdup_printf("Invalid PROXY header: %s",
-				proxy_error_reason(error->error)),
+		t_strdup_printf("Invalid PROXY header: %s", reason),
 		t_strdup_printf("header=\"%s%s\"", shown,
-				error->size > size ? "..." : ""));
+				error->size > size ? "..." : ""), diagnosis);
 }
 
 static void haproxy_conn_fail_eof(struct haproxy_conn *hc)
@@ -171,8 +210,27 @@ static void haproxy_conn_fail_eof(struct haproxy_conn *hc)
 		haproxy_conn_fail_detail(hc, LOG_TYPE_ERROR, "disconnected",
 			"disconnected",
 			"Connection closed in the middle of the PROXY header",
-			t_strdup_printf("received=%zu bytes", received));
+			t_strdup_printf("received=%zu bytes", received), NULL);
 	}
+}
+
+/* A peer in neither list is closed at once. What it has sent already,
+   and only that, may tell who it is: peek, never wait. */
+static void haproxy_conn_fail_stranger(struct haproxy_conn *hc)
+{
+	unsigned char data[HAPROXY_LOG_HEADER_BYTES];
+	size_t size = haproxy_reader_peek(&hc->reader, data, sizeof(data));
+	const char *error = haproxy_policy_stranger_reason();
+	struct haproxy_seen seen;
+
+	haproxy_seen_init(&seen, data, size, FALSE);
+	if (seen.what != NULL) {
+		error = t_strdup_printf("%s: it sent %s: %s", error, seen.what,
+					seen.advice);
+	}
+	haproxy_conn_fail_detail(hc, LOG_TYPE_WARNING, "untrusted",
+				 "untrusted", error, NULL, size == 0 ? NULL :
+				 haproxy_diagnosis_token(seen.diagnosis));
 }
 
 /* A read that gave no header: wait on, or log why and close. */
@@ -391,18 +449,33 @@ static void haproxy_conn_input(struct haproxy_conn *hc)
 		haproxy_conn_finish(hc, step);
 }
 
+static void haproxy_conn_fail_timeout(struct haproxy_conn *hc)
+{
+	size_t received = haproxy_reader_received(&hc->reader);
+	const char *error = t_strdup_printf(
+		"Timed out after %u secs waiting for the PROXY header",
+		haproxy_timeout_secs);
+	const char *diagnosis = NULL;
+	struct haproxy_seen seen;
+
+	if (received == 0) {
+		haproxy_seen_init(&seen, NULL, 0, TRUE);
+		diagnosis = haproxy_diagnosis_token(seen.diagnosis);
+		error = t_strdup_printf("%s: nothing came, %s", error,
+					seen.advice);
+	}
+	haproxy_conn_fail_detail(hc, LOG_TYPE_ERROR, "timeout", "timeout",
+		error, t_strdup_printf("received=%zu bytes", received),
+		diagnosis);
+}
+
 static void haproxy_conn_timeout(struct haproxy_conn *hc)
 {
 	/* The header may have come in time, only not been read yet. */
 	enum haproxy_step step = haproxy_conn_step(hc);
 
 	if (step == HAPROXY_STEP_WAIT) {
-		haproxy_conn_fail_detail(hc, LOG_TYPE_ERROR, "timeout",
-			"timeout", t_strdup_printf(
-				"Timed out after %u secs waiting for the "
-				"PROXY header", haproxy_timeout_secs),
-			t_strdup_printf("received=%zu bytes",
-				haproxy_reader_received(&hc->reader)));
+		haproxy_conn_fail_timeout(hc);
 		step = HAPROXY_STEP_CLOSE;
 	}
 	haproxy_conn_finish(hc, step);
@@ -458,8 +531,7 @@ static enum haproxy_step haproxy_conn_begin(struct haproxy_conn *hc)
 	switch (haproxy_policy_peer(hc->listener->direct,
 				    &hc->conn.real_remote_ip)) {
 	case HAPROXY_PEER_STRANGER:
-		haproxy_conn_fail(hc, LOG_TYPE_WARNING, "untrusted",
-				  "untrusted", haproxy_policy_stranger_reason());
+		haproxy_conn_fail_stranger(hc);
 		return HAPROXY_STEP_CLOSE;
 	case HAPROXY_PEER_DIRECT:
 		/* Served as on a plain listener, nothing read. */

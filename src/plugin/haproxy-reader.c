@@ -156,6 +156,15 @@ haproxy_reader_read(struct haproxy_reader *reader, struct proxy_header *hdr_r,
 	}
 }
 
+size_t haproxy_reader_peek(struct haproxy_reader *reader, void *data,
+			   size_t size)
+{
+	ssize_t ret = haproxy_recv(reader->fd, data, size,
+				   MSG_PEEK | MSG_DONTWAIT);
+
+	return ret < 0 ? 0 : (size_t)ret;
+}
+
 bool haproxy_reader_peer_closed(struct haproxy_reader *reader)
 {
 	char c;

@@ -65,6 +65,11 @@ enum haproxy_read_result
 haproxy_reader_read(struct haproxy_reader *reader, struct proxy_header *hdr_r,
 		    struct haproxy_read_error *error_r);
 
+/* Copy what has arrived, up to size bytes, without waiting and without
+   taking it off the socket; returns how much. */
+size_t haproxy_reader_peek(struct haproxy_reader *reader, void *data,
+			   size_t size);
+
 /* Whether the peer has closed or reset the connection already. */
 bool haproxy_reader_peer_closed(struct haproxy_reader *reader);
 

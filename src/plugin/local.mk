@@ -24,6 +24,7 @@ src_plugin_lib20_haproxy_plugin_la_SOURCES = \
 	src/plugin/haproxy-plugin.c \
 	src/plugin/haproxy-compat.c \
 	src/plugin/haproxy-policy.c src/plugin/haproxy-policy.h \
+	src/plugin/haproxy-diagnosis.c src/plugin/haproxy-diagnosis.h \
 	src/plugin/haproxy-reader.c src/plugin/haproxy-reader.h \
 	src/plugin/haproxy-conn.c src/plugin/haproxy-conn.h \
 	src/plugin/haproxy-header.c src/plugin/haproxy-header.h \
