@@ -1,5 +1,6 @@
 # src/lib-proxy-protocol: the PROXY protocol, v1 and v2, as the spec
-# (doc/proxy-protocol.txt in HAProxy) defines it: decoder, encoder, CRC32C.
+# (doc/proxy-protocol.txt in HAProxy) defines it: decoder, encoder, CRC32C,
+# and the cloud load balancers' TLVs.
 # Pure C: it includes no Dovecot header and nothing from the programs that
 # use it, the plugin, haproxy-connect, the tests, the fuzzer and the
 # benchmark.
@@ -10,6 +11,8 @@ src_lib_proxy_protocol_libproxyprotocol_la_SOURCES = \
 	src/lib-proxy-protocol/proxy-decoder.h \
 	src/lib-proxy-protocol/proxy-encoder.c \
 	src/lib-proxy-protocol/proxy-encoder.h \
+	src/lib-proxy-protocol/proxy-vendor.c \
+	src/lib-proxy-protocol/proxy-vendor.h \
 	src/lib-proxy-protocol/crc32c.c src/lib-proxy-protocol/crc32c.h
 src_lib_proxy_protocol_libproxyprotocol_la_CFLAGS = $(PROXY_CFLAGS)
 

@@ -21,6 +21,7 @@ decoder_unit_tests = \
 	tests/lib-proxy-protocol/test-decoder-errors \
 	tests/lib-proxy-protocol/test-decoder-split \
 	tests/lib-proxy-protocol/test-signature \
+	tests/lib-proxy-protocol/test-vendor \
 	tests/lib-proxy-protocol/test-crc32c \
 	tests/lib-proxy-protocol/test-crc32c-hw
 
@@ -58,6 +59,12 @@ tests_lib_proxy_protocol_test_signature_SOURCES = tests/lib-proxy-protocol/test-
 tests_lib_proxy_protocol_test_signature_CPPFLAGS = $(unit_cppflags)
 tests_lib_proxy_protocol_test_signature_CFLAGS = $(unit_cflags)
 tests_lib_proxy_protocol_test_signature_LDADD = $(unit_ldadd)
+
+tests_lib_proxy_protocol_test_vendor_SOURCES = \
+	tests/lib-proxy-protocol/test-vendor.c $(unit_common)
+tests_lib_proxy_protocol_test_vendor_CPPFLAGS = $(unit_cppflags)
+tests_lib_proxy_protocol_test_vendor_CFLAGS = $(unit_cflags)
+tests_lib_proxy_protocol_test_vendor_LDADD = $(unit_ldadd)
 
 tests_lib_proxy_protocol_test_decoder_errors_SOURCES = \
 	tests/lib-proxy-protocol/test-decoder-errors.c $(unit_common)
