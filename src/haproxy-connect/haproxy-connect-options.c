@@ -4,6 +4,7 @@
    test_client_docs.py holds them to it. */
 
 #include "haproxy-connect-options.h"
+#include "proxy-vendor.h"
 #include "haproxy-connect-address.h"
 #include "haproxy-connect.h"
 
@@ -38,6 +39,18 @@ static const char usage_text[] =
 "      --netns NAME          NETNS\n"
 "      --tlv TYPE:HEX        any TLV as it is, after the others (repeatable):\n"
 "                            TYPE 0-255 or 0x00-0xff, HEX its value\n"
+"\n"
+"v2 TLVs of cloud load balancers, naming the private endpoint (repeatable,\n"
+"after the others):\n"
+"      --aws-vpce-id ID      AWS PrivateLink VPC endpoint ID (0xEA)\n"
+"      --azure-linkid N      Azure Private Link LINKID, 32 bits (0xEE)\n"
+"      --gcp-psc-id N        Google Cloud Private Service Connect\n"
+"                            connection ID, 64 bits (0xE0)\n"
+"      --alibaba-vpc-id ID   Alibaba Cloud VPC ID (0xE1)\n"
+"      --alibaba-endpoint-id ID\n"
+"                            Alibaba Cloud endpoint ID (0xE1)\n"
+"      --alibaba-endpoint-service-id ID\n"
+"                            Alibaba Cloud endpoint service ID (0xE1)\n"
 "\n"
 "v2 SSL TLV, added by any of these options:\n"
 "      --ssl                 the client connected over TLS (client bit SSL)\n"
@@ -104,6 +117,12 @@ enum {
 	OPT_UNIQUE_ID,
 	OPT_NETNS,
 	OPT_TLV,
+	OPT_AWS_VPCE_ID,
+	OPT_AZURE_LINKID,
+	OPT_GCP_PSC_ID,
+	OPT_ALIBABA_VPC_ID,
+	OPT_ALIBABA_ENDPOINT_ID,
+	OPT_ALIBABA_ENDPOINT_SERVICE_ID,
 	OPT_SSL,
 	OPT_CLIENT_CERT,
 	OPT_SSL_VERIFY,
@@ -142,6 +161,14 @@ static const struct option long_options[] = {
 	{ "unique-id", required_argument, NULL, OPT_UNIQUE_ID },
 	{ "netns", required_argument, NULL, OPT_NETNS },
 	{ "tlv", required_argument, NULL, OPT_TLV },
+	{ "aws-vpce-id", required_argument, NULL, OPT_AWS_VPCE_ID },
+	{ "azure-linkid", required_argument, NULL, OPT_AZURE_LINKID },
+	{ "gcp-psc-id", required_argument, NULL, OPT_GCP_PSC_ID },
+	{ "alibaba-vpc-id", required_argument, NULL, OPT_ALIBABA_VPC_ID },
+	{ "alibaba-endpoint-id", required_argument, NULL,
+	  OPT_ALIBABA_ENDPOINT_ID },
+	{ "alibaba-endpoint-service-id", required_argument, NULL,
+	  OPT_ALIBABA_ENDPOINT_SERVICE_ID },
 	{ "ssl", no_argument, NULL, OPT_SSL },
 	{ "client-cert", optional_argument, NULL, OPT_CLIENT_CERT },
 	{ "ssl-verify", required_argument, NULL, OPT_SSL_VERIFY },
@@ -266,11 +293,28 @@ static int hex_digit(char c)
 	return -1;
 }
 
+/* A new extra TLV of type with room for size bytes of value. */
+static unsigned char *add_tlv(struct hc_options *opts, uint8_t type, size_t size)
+{
+	struct proxy_tlv *tlvs, *tlv;
+	/* One more byte: malloc(0) may return NULL. */
+	unsigned char *value = malloc(size + 1);
+
+	tlvs = realloc(opts->tlvs, (opts->tlv_count + 1) * sizeof(*tlvs));
+	if (value == NULL || tlvs == NULL)
+		err(HC_EXIT_ERROR, "malloc");
+	opts->tlvs = tlvs;
+	tlv = &opts->tlvs[opts->tlv_count++];
+	tlv->type = type;
+	tlv->value.data = value;
+	tlv->value.size = size;
+	return value;
+}
+
 /* TYPE:HEX, TYPE decimal or 0x-prefixed hex. */
 static void parse_tlv(const char *str, struct hc_options *opts)
 {
 	const char *colon = strchr(str, ':'), *hex;
-	struct proxy_tlv *tlvs, *tlv;
 	unsigned char *value;
 	unsigned long type;
 	size_t i, size;
@@ -287,12 +331,7 @@ static void parse_tlv(const char *str, struct hc_options *opts)
 	if (strlen(hex) % 2 != 0)
 		errx(HC_EXIT_USAGE, "--tlv: '%s' has an odd number of hex digits", str);
 
-	/* One more byte: malloc(0) may return NULL. */
-	value = malloc(size + 1);
-	tlvs = realloc(opts->tlvs, (opts->tlv_count + 1) * sizeof(*tlvs));
-	if (value == NULL || tlvs == NULL)
-		err(HC_EXIT_ERROR, "malloc");
-	opts->tlvs = tlvs;
+	value = add_tlv(opts, (uint8_t)type, size);
 	for (i = 0; i < size; i++) {
 		int high = hex_digit(hex[2 * i]), low = hex_digit(hex[2 * i + 1]);
 
@@ -301,10 +340,67 @@ static void parse_tlv(const char *str, struct hc_options *opts)
 			     "not hex digits", str);
 		value[i] = (unsigned char)(high << 4 | low);
 	}
-	tlv = &opts->tlvs[opts->tlv_count++];
-	tlv->type = (uint8_t)type;
-	tlv->value.data = value;
-	tlv->value.size = size;
+}
+
+/* The vendor TLV options: which ID each sets. */
+static const struct {
+	int opt;
+	enum proxy_vendor_id id;
+	const char *name;
+} vendor_options[] = {
+	{ OPT_AWS_VPCE_ID, PROXY_VENDOR_AWS_VPCE_ID, "--aws-vpce-id" },
+	{ OPT_AZURE_LINKID, PROXY_VENDOR_AZURE_LINKID, "--azure-linkid" },
+	{ OPT_GCP_PSC_ID, PROXY_VENDOR_GCP_PSC_CONNECTION_ID, "--gcp-psc-id" },
+	{ OPT_ALIBABA_VPC_ID, PROXY_VENDOR_ALIBABA_VPC_ID,
+	  "--alibaba-vpc-id" },
+	{ OPT_ALIBABA_ENDPOINT_ID, PROXY_VENDOR_ALIBABA_ENDPOINT_ID,
+	  "--alibaba-endpoint-id" },
+	{ OPT_ALIBABA_ENDPOINT_SERVICE_ID,
+	  PROXY_VENDOR_ALIBABA_ENDPOINT_SERVICE_ID,
+	  "--alibaba-endpoint-service-id" },
+};
+
+/* A vendor's TLV; false if opt is not one of its options. */
+static bool parse_vendor_option(int opt, const char *arg,
+				struct hc_options *opts)
+{
+	struct proxy_vendor_value vendor = { .id = PROXY_VENDOR_ID_COUNT };
+	unsigned char buf[PROXY_VENDOR_ID_MAX_LENGTH + 1];
+	const char *name = NULL;
+	unsigned long long number;
+	uint8_t type;
+	size_t i, size;
+	char *end;
+
+	for (i = 0; i < sizeof(vendor_options) / sizeof(vendor_options[0]); i++) {
+		if (vendor_options[i].opt == opt) {
+			vendor.id = vendor_options[i].id;
+			name = vendor_options[i].name;
+		}
+	}
+	if (name == NULL)
+		return false;
+	if (vendor.id == PROXY_VENDOR_AZURE_LINKID ||
+	    vendor.id == PROXY_VENDOR_GCP_PSC_CONNECTION_ID) {
+		errno = 0;
+		number = strtoull(arg, &end, 0);
+		if (arg[0] < '0' || arg[0] > '9' || *end != '\0' ||
+		    errno != 0 || (vendor.id == PROXY_VENDOR_AZURE_LINKID &&
+				   number > UINT32_MAX))
+			errx(HC_EXIT_USAGE, "%s: '%s' is not a number of %s "
+			     "bits", name, arg,
+			     vendor.id == PROXY_VENDOR_AZURE_LINKID ? "32" : "64");
+		vendor.number = number;
+	} else {
+		vendor.text.data = (const unsigned char *)arg;
+		vendor.text.size = strlen(arg);
+	}
+	size = proxy_vendor_encode(&vendor, &type, buf, sizeof(buf));
+	if (size == 0)
+		errx(HC_EXIT_USAGE, "%s: '%s' is not an ID of letters, digits "
+		     "and '-'", name, arg);
+	memcpy(add_tlv(opts, type, size), buf, size);
+	return true;
 }
 
 static void
@@ -424,7 +520,8 @@ parse_header_option(int opt, const char *arg, struct hc_options *opts,
 		hdr->ssl.present = true;
 		break;
 	default:
-		if (!parse_ssl_option(opt, arg, &hdr->ssl))
+		if (!parse_ssl_option(opt, arg, &hdr->ssl) &&
+		    !parse_vendor_option(opt, arg, opts))
 			return false;
 	}
 	state->header_given = true;
