@@ -24,13 +24,38 @@ struct haproxy_facts *haproxy_facts_new(int fd)
 	return facts;
 }
 
-void haproxy_facts_add(struct haproxy_facts *facts,
-		       const char *key, const char *value)
+static struct haproxy_fact *
+haproxy_facts_append(struct haproxy_facts *facts,
+		     const char *key, const char *value)
 {
 	struct haproxy_fact *fact = array_append_space(&facts->fields);
 
 	fact->key = p_strdup(facts->pool, key);
 	fact->value = p_strdup(facts->pool, value);
+	return fact;
+}
+
+void haproxy_facts_add(struct haproxy_facts *facts,
+		       const char *key, const char *value)
+{
+	(void)haproxy_facts_append(facts, key, value);
+}
+
+void haproxy_facts_add_forward(struct haproxy_facts *facts,
+			       const char *key, const char *value)
+{
+	haproxy_facts_append(facts, key, value)->forward = TRUE;
+}
+
+bool haproxy_facts_have(const struct haproxy_facts *facts, const char *key)
+{
+	const struct haproxy_fact *fact;
+
+	array_foreach(&facts->fields, fact) {
+		if (strcmp(fact->key, key) == 0)
+			return TRUE;
+	}
+	return FALSE;
 }
 
 void haproxy_facts_free(struct haproxy_facts **_facts)
@@ -79,11 +104,10 @@ static void haproxy_client_allocated(struct client *client)
 	if (facts == NULL)
 		return;
 
-	array_foreach(&facts->fields, fact)
+	array_foreach(&facts->fields, fact) {
 		event_add_str(client->event, fact->key, fact->value);
-	if (facts->unique_id != NULL) {
-		client_add_forward_field(client, "haproxy_unique_id",
-					 facts->unique_id);
+		if (fact->forward)
+			client_add_forward_field(client, fact->key, fact->value);
 	}
 	if (facts->hostname != NULL && client->local_name == facts->hostname) {
 		client->local_name = p_strdup(client->pool, facts->hostname);

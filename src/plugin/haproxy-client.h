@@ -7,6 +7,8 @@
    has its own copies. */
 struct haproxy_fact {
 	const char *key, *value;
+	/* Also a forward field: auth sees %{passdb:forward_<key>}. */
+	bool forward;
 };
 
 struct haproxy_facts {
@@ -16,8 +18,6 @@ struct haproxy_facts {
 
 	/* Event fields for the client, "haproxy_*". */
 	ARRAY(struct haproxy_fact) fields;
-	/* Passed to auth as %{passdb:forward_haproxy_unique_id}. */
-	const char *unique_id;
 	/* What conn->proxy.hostname and .cert_common_name point at. */
 	const char *hostname;
 	const char *cert_common_name;
@@ -26,6 +26,11 @@ struct haproxy_facts {
 struct haproxy_facts *haproxy_facts_new(int fd);
 void haproxy_facts_add(struct haproxy_facts *facts,
 		       const char *key, const char *value);
+/* A fact that auth sees too, as a forward field. */
+void haproxy_facts_add_forward(struct haproxy_facts *facts,
+			       const char *key, const char *value);
+/* Whether a fact of this key was added. */
+bool haproxy_facts_have(const struct haproxy_facts *facts, const char *key);
 void haproxy_facts_free(struct haproxy_facts **facts);
 
 /* Keep the facts until the client for their fd is allocated. */

@@ -6,6 +6,7 @@
 #include "hex-binary.h"
 #include "haproxy-compat.h"
 #include "proxy-decoder.h"
+#include "proxy-vendor.h"
 #include "haproxy-event.h"
 #include "haproxy-client.h"
 #include "haproxy-header.h"
@@ -86,8 +87,39 @@ static bool is_known_tlv(uint8_t type)
 	return FALSE;
 }
 
+/* A cloud load balancer's endpoint ID, for logs, metrics and auth. A
+   malformed one is no reason to turn the client away: it is kept raw. */
+static bool
+facts_add_vendor(struct haproxy_facts *facts, const struct proxy_tlv *tlv,
+		 struct event *event)
+{
+	struct proxy_vendor_value vendor;
+	const char *key, *reason;
+
+	switch (proxy_vendor_decode(tlv, &vendor, &reason)) {
+	case 0:
+		return FALSE;
+	case 1:
+		key = t_strconcat("haproxy_",
+				  proxy_vendor_id_name(vendor.id), NULL);
+		if (!haproxy_facts_have(facts, key)) {
+			haproxy_facts_add_forward(facts, key,
+				vendor.text.data == NULL ?
+				dec2str(vendor.number) :
+				t_strndup(vendor.text.data, vendor.text.size));
+			return TRUE;
+		}
+		reason = "repeated";
+		break;
+	}
+	e_debug(event, "Keeping TLV 0x%02x raw: %s %s", tlv->type,
+		proxy_vendor_id_name(vendor.id), reason);
+	return FALSE;
+}
+
 static void
-facts_add_tlvs(struct haproxy_facts *facts, const struct proxy_header *hdr)
+facts_add_tlvs(struct haproxy_facts *facts, const struct proxy_header *hdr,
+	       struct event *event)
 {
 	const struct proxy_ssl *ssl = &hdr->ssl;
 	struct proxy_tlv_iter iter;
@@ -95,7 +127,11 @@ facts_add_tlvs(struct haproxy_facts *facts, const struct proxy_header *hdr)
 
 	facts_add_bytes(facts, "haproxy_authority", &hdr->authority);
 	facts_add_bytes(facts, "haproxy_alpn", &hdr->alpn);
-	facts_add_bytes(facts, "haproxy_unique_id", &hdr->unique_id);
+	if (hdr->unique_id.data != NULL) {
+		haproxy_facts_add_forward(facts, "haproxy_unique_id",
+			haproxy_escape(hdr->unique_id.data, hdr->unique_id.size,
+				       PROXY_TLV_UNIQUE_ID_MAX_LENGTH));
+	}
 	facts_add_bytes(facts, "haproxy_netns", &hdr->netns);
 	if (hdr->crc32c)
 		haproxy_facts_add(facts, "haproxy_crc32c", "verified");
@@ -119,10 +155,12 @@ facts_add_tlvs(struct haproxy_facts *facts, const struct proxy_header *hdr)
 					  der_sha256(&ssl->client_cert));
 		}
 	}
-	/* Application and experimental TLVs: shown, not interpreted. */
+	/* Application and experimental TLVs: shown, not interpreted, but
+	   for the cloud load balancers' endpoint IDs. */
 	proxy_tlv_iter_init(&iter, &hdr->tlvs);
 	while (proxy_tlv_iter_next(&iter, &tlv) > 0) {
-		if (is_known_tlv(tlv.type))
+		if (is_known_tlv(tlv.type) ||
+		    facts_add_vendor(facts, &tlv, event))
 			continue;
 		haproxy_facts_add(facts,
 			t_strdup_printf("haproxy_tlv_0x%02x", tlv.type),
@@ -194,11 +232,6 @@ apply_proxy(const struct proxy_header *hdr,
 						 hdr->alpn.size);
 		CONN_PROXY(conn).alpn_size = hdr->alpn.size;
 	}
-	if (hdr->unique_id.data != NULL) {
-		facts->unique_id = haproxy_escape(hdr->unique_id.data,
-			hdr->unique_id.size, PROXY_TLV_UNIQUE_ID_MAX_LENGTH * 4);
-		facts->unique_id = p_strdup(facts->pool, facts->unique_id);
-	}
 
 	endpoint_to_ip(hdr->family, &hdr->src, &conn->remote_ip);
 	endpoint_to_ip(hdr->family, &hdr->dst, &conn->local_ip);
@@ -208,7 +241,7 @@ apply_proxy(const struct proxy_header *hdr,
 	if (facts == NULL)
 		return TRUE;
 	apply_ssl(&hdr->ssl, conn, facts, event);
-	facts_add_tlvs(facts, hdr);
+	facts_add_tlvs(facts, hdr, event);
 	return TRUE;
 }
 
