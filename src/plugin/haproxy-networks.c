@@ -8,6 +8,8 @@
 #include "net.h"
 #include "haproxy-networks.h"
 
+#include <netinet/in.h>
+
 struct haproxy_network {
 	struct ip_addr ip;
 	unsigned int bits;
@@ -37,6 +39,42 @@ haproxy_networks_parse(pool_t pool, const char *setting, const char *value,
 		}
 	}
 	return networks;
+}
+
+/* "a.b.c.d" or "a.b.c.d/n": the IPv4 network an IPv4-mapped one means. */
+static const char *
+haproxy_network_ipv4(const struct ip_addr *ip, unsigned int bits)
+{
+	struct ip_addr ip4;
+
+	i_zero(&ip4);
+	ip4.family = AF_INET;
+	memcpy(&ip4.u.ip4, ip->u.ip6.s6_addr + 12, sizeof(ip4.u.ip4));
+	return bits == 128 ? net_ip2addr(&ip4) :
+		t_strdup_printf("%s/%u", net_ip2addr(&ip4), bits - 96);
+}
+
+void haproxy_networks_warn_unmatchable(const char *setting, const char *value)
+{
+	const char *const *entry;
+	struct ip_addr ip;
+	unsigned int bits;
+
+	if (value == NULL)
+		return;
+	for (entry = t_strsplit_spaces(value, ", "); *entry != NULL; entry++) {
+		if (net_parse_range(*entry, &ip, &bits) < 0) {
+			i_warning("%s: Invalid network '%s': the login "
+				  "processes with a haproxy = yes listener "
+				  "will not start", setting, *entry);
+		} else if (ip.family == AF_INET6 && bits >= 96 &&
+			   IN6_IS_ADDR_V4MAPPED(&ip.u.ip6)) {
+			i_warning("%s: '%s' never matches: peers connect as "
+				  "IPv4 and are compared as IPv4; write '%s'",
+				  setting, *entry,
+				  haproxy_network_ipv4(&ip, bits));
+		}
+	}
 }
 
 bool haproxy_networks_is_empty(const struct haproxy_networks *networks)

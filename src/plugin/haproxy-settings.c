@@ -3,6 +3,7 @@
    settings whose definitions differ between the two. */
 
 #include "lib.h"
+#include "master-service.h"
 #include "haproxy-compat.h"
 #include "haproxy-networks.h"
 #include "haproxy-settings.h"
@@ -18,6 +19,9 @@ static const struct setting_define haproxy_setting_defines[] = {
 	SETTING_DEFINE_STRUCT_TIME_MSECS("haproxy_direct_wait",
 					 haproxy_direct_wait,
 					 struct haproxy_settings),
+	SETTING_DEFINE_STRUCT_STR("haproxy_trusted_networks",
+				  haproxy_trusted_networks,
+				  struct haproxy_settings),
 
 	SETTING_DEFINE_LIST_END
 };
@@ -25,14 +29,29 @@ static const struct setting_define haproxy_setting_defines[] = {
 static const struct haproxy_settings haproxy_default_settings = {
 	.haproxy_direct_networks = "",
 	.haproxy_direct_wait = HAPROXY_DIRECT_WAIT_DEFAULT_MSECS,
+	.haproxy_trusted_networks = "",
 };
 
-/* doveconf runs this, so an invalid network stops Dovecot at start. */
+/* doveconf runs this, so an invalid haproxy_direct_networks stops Dovecot
+   at start; haproxy_trusted_networks is Dovecot's, and stops only the
+   login processes that read it. */
 static bool
 haproxy_settings_check(void *_set, pool_t pool ATTR_UNUSED,
 		       const char **error_r)
 {
 	const struct haproxy_settings *set = _set;
+	static bool warned = FALSE;
+
+	/* Once, where Dovecot checks its configuration (2.3 checks it for
+	   every filter), not again in every process that reads it. */
+	if (!warned && master_service != NULL &&
+	    strcmp(master_service_get_name(master_service), "config") == 0) {
+		warned = TRUE;
+		haproxy_networks_warn_unmatchable("haproxy_trusted_networks",
+			set->haproxy_trusted_networks);
+		haproxy_networks_warn_unmatchable("haproxy_direct_networks",
+			set->haproxy_direct_networks);
+	}
 
 	return haproxy_networks_parse(unsafe_data_stack_pool,
 				      "haproxy_direct_networks",

@@ -15,6 +15,8 @@ struct haproxy_settings {
 	   haproxy_direct_networks may stay silent before it is served as a
 	   direct client, in milliseconds. */
 	unsigned int haproxy_direct_wait;
+	/* Dovecot's own, seen here too so that the check can warn. */
+	const char *haproxy_trusted_networks;
 };
 
 extern const struct setting_parser_info haproxy_setting_parser_info;
