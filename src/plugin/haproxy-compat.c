@@ -11,12 +11,15 @@
 #include "haproxy-networks.h"
 #include "haproxy-settings.h"
 #include "haproxy-event.h"
+#include "haproxy-text.h"
 #include "haproxy-compat.h"
 
 #ifdef HAVE_SETTINGS_GET
 #  include "settings.h"
 #endif
 #ifdef HAVE_LOGIN_SETTINGS_READ
+#  include "dns-util.h"
+#  include "strescape.h"
 #  include "login-settings.h"
 #endif
 
@@ -190,10 +193,78 @@ static bool haproxy_client_is_trusted(struct client *client)
 	return haproxy_networks_match(trusted, &client->ip);
 }
 
+/* The local_name filters of the configuration, each a list of names
+   that may hold wildcards, asked for when the first header with an
+   AUTHORITY comes; not created if the config process could not tell. */
+static pool_t haproxy_local_names_pool = NULL;
+static ARRAY_TYPE(const_string) haproxy_local_names;
+static bool haproxy_local_names_asked = FALSE;
+
+static const char *const *haproxy_local_names_get(void)
+{
+	const char *const *filters, *const *args, *error;
+
+	if (haproxy_local_names_asked) {
+		return array_is_created(&haproxy_local_names) ?
+			array_front(&haproxy_local_names) : NULL;
+	}
+	haproxy_local_names_asked = TRUE;
+	if (master_service_settings_get_filters(master_service, &filters,
+						&error) < 0) {
+		i_warning("haproxy: Cannot list the local_name filters, so "
+			  "the settings are read again for every AUTHORITY: "
+			  "%s", error);
+		return NULL;
+	}
+	haproxy_local_names_pool =
+		pool_alloconly_create("haproxy local_name filters", 256);
+	p_array_init(&haproxy_local_names, haproxy_local_names_pool, 8);
+	for (; *filters != NULL; filters++) {
+		for (args = t_strsplit_tabescaped(*filters); *args != NULL;
+		     args++) {
+			if (str_begins(*args, "local-name=")) {
+				const char *name = p_strdup(
+					haproxy_local_names_pool, *args + 11);
+
+				array_push_back(&haproxy_local_names, &name);
+			}
+		}
+	}
+	array_append_zero(&haproxy_local_names);
+	return array_front(&haproxy_local_names);
+}
+
+/* Whether a local_name { } block may match name: a filter's names are
+   separated by spaces and may hold wildcards, and which side config's
+   matching takes as the pattern is not ours to know, so both are tried.
+   When in doubt, yes: that costs a settings read, not a setting. */
+static bool haproxy_local_name_may_match(const char *name)
+{
+	const char *const *filter = haproxy_local_names_get();
+	const char *const *mask;
+
+	if (filter == NULL)
+		return TRUE;
+	for (; *filter != NULL; filter++) {
+		for (mask = t_strsplit_spaces(*filter, " "); *mask != NULL;
+		     mask++) {
+			if (dns_match_wildcard(name, *mask) == 0 ||
+			    dns_match_wildcard(*mask, name) == 0)
+				return TRUE;
+		}
+	}
+	return FALSE;
+}
+
 void haproxy_client_apply_local_name(struct client *client)
 {
 	struct haproxy_login_client *hclient;
 	void **other_sets;
+
+	/* Reading the settings again costs more than the rest of a
+	   header's handling: only when a block may apply. */
+	if (!haproxy_local_name_may_match(client->local_name))
+		return;
 
 	client->set = login_settings_read(client->pool, &client->local_ip,
 					  &client->ip, client->local_name,
@@ -210,8 +281,16 @@ void haproxy_client_apply_local_name(struct client *client)
 	client->v.create = haproxy_client_create;
 	MODULE_CONTEXT_SET(client, haproxy_login_client_module, hclient);
 }
+void haproxy_compat_deinit(void)
+{
+	pool_unref(&haproxy_local_names_pool);
+}
 #else
 void haproxy_client_apply_local_name(struct client *client ATTR_UNUSED)
+{
+}
+
+void haproxy_compat_deinit(void)
 {
 }
 #endif

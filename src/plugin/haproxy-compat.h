@@ -83,4 +83,7 @@ void haproxy_event_add_ip(struct event *event, const char *key,
    client_allocated hook. */
 void haproxy_client_apply_local_name(struct client *client);
 
+/* Free what the functions above keep. */
+void haproxy_compat_deinit(void);
+
 #endif

@@ -183,6 +183,7 @@ void haproxy_plugin_deinit(void)
 			i_close_fd(&haproxy_preaccepted.fd);
 		haproxy_conns_deinit();
 		haproxy_client_deinit();
+		haproxy_compat_deinit();
 	}
 	array_foreach_modifiable(&haproxy_listeners, listener)
 		event_unref(&listener->event);
