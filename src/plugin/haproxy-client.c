@@ -30,8 +30,8 @@ haproxy_facts_append(struct haproxy_facts *facts,
 {
 	struct haproxy_fact *fact = array_append_space(&facts->fields);
 
-	fact->key = p_strdup(facts->pool, key);
-	fact->value = p_strdup(facts->pool, value);
+	fact->key = key;
+	fact->value = value;
 	return fact;
 }
 

@@ -24,6 +24,7 @@ struct haproxy_facts {
 };
 
 struct haproxy_facts *haproxy_facts_new(int fd);
+/* key and value must live as long as facts: static, or in facts->pool. */
 void haproxy_facts_add(struct haproxy_facts *facts,
 		       const char *key, const char *value);
 /* A fact that auth sees too, as a forward field. */

@@ -24,6 +24,7 @@
 #include "haproxy-compat.h"
 #include "proxy-decoder.h"
 #include "haproxy-event.h"
+#include "haproxy-text.h"
 #include "haproxy-client.h"
 #include "haproxy-header.h"
 #include "haproxy-diagnosis.h"
@@ -96,10 +97,11 @@ haproxy_conn_peer(const struct master_service_connection *conn)
 }
 
 static struct event *
-haproxy_conn_event(struct haproxy_conn *hc, const char *result)
+haproxy_conn_event(struct haproxy_conn *hc, const char *result,
+		   unsigned int fields)
 {
 	return haproxy_event_finished(hc->listener->event, &hc->conn,
-				      &hc->accepted, result);
+				      &hc->accepted, result, fields);
 }
 
 /* What came instead of a header, for a peer that was to send one
@@ -132,7 +134,7 @@ haproxy_conn_fail_detail(struct haproxy_conn *hc, enum log_type level,
 			 const char *error, const char *detail,
 			 const char *diagnosis)
 {
-	struct event *event = haproxy_conn_event(hc, result);
+	struct event *event = haproxy_conn_event(hc, result, 0);
 
 	if (diagnosis != NULL)
 		event_add_str(event, "diagnosis", diagnosis);
@@ -160,7 +162,7 @@ haproxy_log_direct(const struct haproxy_listener *listener,
 		   const char *reason_code, const char *reason)
 {
 	struct event *event = haproxy_event_finished(listener->event, conn,
-						     accepted, "direct");
+						     accepted, "direct", 0);
 
 	event_add_str(event, "direct_reason", reason_code);
 	e_debug(event, "Direct client: %s (%s)", reason,
@@ -277,12 +279,16 @@ static const char *haproxy_header_name(const struct proxy_header *hdr)
 			       hdr->command == PROXY_CMD_LOCAL ? " LOCAL" : "");
 }
 
-/* The event of a header that was read, with what it says. */
+/* The event of a header that was read, with what it says, and room for
+   more fields: result, the connection's four, version and command. */
+#define HAPROXY_HEADER_EVENT_FIELDS 7
 static struct event *
 haproxy_conn_header_event(struct haproxy_conn *hc,
-			  const struct proxy_header *hdr, const char *result)
+			  const struct proxy_header *hdr, const char *result,
+			  unsigned int more)
 {
-	struct event *event = haproxy_conn_event(hc, result);
+	struct event *event = haproxy_conn_event(hc, result,
+		HAPROXY_HEADER_EVENT_FIELDS + more);
 
 	event_add_int(event, "version", hdr->version);
 	event_add_str(event, "command", hdr->command == PROXY_CMD_PROXY ?
@@ -295,7 +301,9 @@ haproxy_conn_log_accepted(struct haproxy_conn *hc,
 			  const struct proxy_header *hdr,
 			  const struct haproxy_facts *facts)
 {
-	struct event *event = haproxy_conn_header_event(hc, hdr, "accepted");
+	/* The header's addresses, and every fact. */
+	struct event *event = haproxy_conn_header_event(hc, hdr, "accepted",
+		4 + (facts == NULL ? 0 : array_count(&facts->fields)));
 	const struct haproxy_fact *fact;
 
 	if (!CONN_PROXIED(&hc->conn)) {
@@ -333,7 +341,7 @@ haproxy_conn_is_health_check(struct haproxy_conn *hc,
 	if (!haproxy_policy_is_proxys_own(&hc->conn, hdr) ||
 	    !haproxy_reader_peer_closed(&hc->reader))
 		return FALSE;
-	event = haproxy_conn_header_event(hc, hdr, "health_check");
+	event = haproxy_conn_header_event(hc, hdr, "health_check", 0);
 	e_debug(event, "Health check: the proxy closed its connection after "
 		"the %s header (%s)", haproxy_header_name(hdr),
 		haproxy_conn_peer(&hc->conn));

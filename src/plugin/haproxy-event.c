@@ -1,7 +1,7 @@
 /* Events and log text for PROXY headers. */
 
 #include "lib.h"
-#include "str.h"
+#include "array.h"
 #include "net.h"
 /* For an event's creation time, which no function sets. */
 #include "lib-event-private.h"
@@ -26,10 +26,15 @@ struct event *haproxy_listener_event_create(const char *listener)
 struct event *
 haproxy_event_finished(struct event *listener_event,
 		       const struct master_service_connection *conn,
-		       const struct timeval *accepted, const char *result)
+		       const struct timeval *accepted, const char *result,
+		       unsigned int fields)
 {
 	struct event *event = event_create(listener_event);
 
+	/* All its fields at once: Dovecot would grow the array 8 at a time,
+	   doubling, and keep each old one in the event's pool. */
+	if (fields > 8)
+		p_array_init(&event->fields, event->pool, fields);
 	/* The event stands for the connection since its accept, as a
 	   passthrough event stands for its parent since the parent's
 	   creation: a metric's duration is then the header's wait. */
@@ -45,43 +50,4 @@ haproxy_event_finished(struct event *listener_event,
 	haproxy_event_add_ip(event, "local_ip", &conn->real_local_ip);
 	event_add_int(event, "local_port", conn->real_local_port);
 	return event;
-}
-
-/* net_ip2addr() formats IPv4 with sprintf(), which costs more than the
-   rest of a header's handling together. */
-const char *haproxy_ip_str(const struct ip_addr *ip)
-{
-	const unsigned char *octet = (const unsigned char *)&ip->u.ip4;
-	char *str, *p;
-	unsigned int i;
-
-	if (ip->family != AF_INET)
-		return net_ip2addr(ip);
-	p = str = t_malloc_no0(sizeof("255.255.255.255"));
-	for (i = 0; i < 4; i++) {
-		if (octet[i] >= 100)
-			*p++ = '0' + octet[i] / 100;
-		if (octet[i] >= 10)
-			*p++ = '0' + octet[i] / 10 % 10;
-		*p++ = '0' + octet[i] % 10;
-		*p++ = i < 3 ? '.' : '\0';
-	}
-	return str;
-}
-
-const char *haproxy_escape(const void *data, size_t size, size_t max)
-{
-	const unsigned char *p = data;
-	string_t *str = t_str_new(I_MIN(size, max) + 16);
-	size_t i;
-
-	for (i = 0; i < size && i < max; i++) {
-		if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\' && p[i] != '"')
-			str_append_c(str, p[i]);
-		else
-			str_printfa(str, "\\x%02x", p[i]);
-	}
-	if (i < size)
-		str_append(str, "...");
-	return str_c(str);
 }

@@ -17,18 +17,13 @@ extern struct event_category event_category_haproxy;
 struct event *haproxy_listener_event_create(const char *listener);
 
 /* The finished event of a connection on the listener of listener_event,
-   accepted at the time given, with its endpoints and result: to be
-   logged once and unreferenced. */
+   accepted at the time given, with its endpoints and result, and room for
+   fields fields in all: to be logged once and unreferenced. */
 struct event *
 haproxy_event_finished(struct event *listener_event,
 		       const struct master_service_connection *conn,
-		       const struct timeval *accepted, const char *result);
+		       const struct timeval *accepted, const char *result,
+		       unsigned int fields);
 
-/* An IP address as text, like net_ip2addr(). */
-const char *haproxy_ip_str(const struct ip_addr *ip);
-
-/* Bytes that came off the wire, safe for a log line: printable ASCII as is,
-   everything else as \xNN, cut after max bytes with "...". */
-const char *haproxy_escape(const void *data, size_t size, size_t max);
 
 #endif

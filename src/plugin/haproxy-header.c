@@ -8,6 +8,7 @@
 #include "proxy-decoder.h"
 #include "proxy-vendor.h"
 #include "haproxy-event.h"
+#include "haproxy-text.h"
 #include "haproxy-client.h"
 #include "haproxy-header.h"
 
@@ -59,7 +60,8 @@ facts_add_bytes(struct haproxy_facts *facts, const char *key,
 		const struct proxy_bytes *bytes)
 {
 	if (bytes->data != NULL) {
-		haproxy_facts_add(facts, key, haproxy_escape(bytes->data,
+		haproxy_facts_add(facts, key, p_haproxy_escape(facts->pool,
+			bytes->data,
 			bytes->size, PROXY_TLV_UNIQUE_ID_MAX_LENGTH * 2));
 	}
 }
@@ -100,13 +102,14 @@ facts_add_vendor(struct haproxy_facts *facts, const struct proxy_tlv *tlv,
 	case 0:
 		return FALSE;
 	case 1:
-		key = t_strconcat("haproxy_",
+		key = p_strconcat(facts->pool, "haproxy_",
 				  proxy_vendor_id_name(vendor.id), NULL);
 		if (!haproxy_facts_have(facts, key)) {
 			haproxy_facts_add_forward(facts, key,
 				vendor.text.data == NULL ?
-				dec2str(vendor.number) :
-				t_strndup(vendor.text.data, vendor.text.size));
+				p_strdup(facts->pool, dec2str(vendor.number)) :
+				p_strndup(facts->pool, vendor.text.data,
+					  vendor.text.size));
 			return TRUE;
 		}
 		reason = "repeated";
@@ -129,7 +132,8 @@ facts_add_tlvs(struct haproxy_facts *facts, const struct proxy_header *hdr,
 	facts_add_bytes(facts, "haproxy_alpn", &hdr->alpn);
 	if (hdr->unique_id.data != NULL) {
 		haproxy_facts_add_forward(facts, "haproxy_unique_id",
-			haproxy_escape(hdr->unique_id.data, hdr->unique_id.size,
+			p_haproxy_escape(facts->pool, hdr->unique_id.data,
+					 hdr->unique_id.size,
 				       PROXY_TLV_UNIQUE_ID_MAX_LENGTH));
 	}
 	facts_add_bytes(facts, "haproxy_netns", &hdr->netns);
@@ -139,9 +143,10 @@ facts_add_tlvs(struct haproxy_facts *facts, const struct proxy_header *hdr,
 		haproxy_facts_add(facts, "haproxy_ssl",
 			(ssl->client & PROXY_SSL_CLIENT_SSL) != 0 ? "yes" : "no");
 		haproxy_facts_add(facts, "haproxy_ssl_client",
-				  t_strdup_printf("0x%02x", ssl->client));
+				  p_haproxy_hex_byte(facts->pool, "",
+						     ssl->client));
 		haproxy_facts_add(facts, "haproxy_ssl_verify",
-				  dec2str(ssl->verify));
+				  p_strdup(facts->pool, dec2str(ssl->verify)));
 		facts_add_bytes(facts, "haproxy_ssl_version", &ssl->version);
 		facts_add_bytes(facts, "haproxy_ssl_cn", &ssl->cn);
 		facts_add_bytes(facts, "haproxy_ssl_cipher", &ssl->cipher);
@@ -152,7 +157,8 @@ facts_add_tlvs(struct haproxy_facts *facts, const struct proxy_header *hdr,
 				&ssl->sig_scheme);
 		if (ssl->client_cert.data != NULL) {
 			haproxy_facts_add(facts, "haproxy_ssl_client_cert_sha256",
-					  der_sha256(&ssl->client_cert));
+					  p_strdup(facts->pool,
+						   der_sha256(&ssl->client_cert)));
 		}
 	}
 	/* Application and experimental TLVs: shown, not interpreted, but
@@ -163,9 +169,10 @@ facts_add_tlvs(struct haproxy_facts *facts, const struct proxy_header *hdr,
 		    facts_add_vendor(facts, &tlv, event))
 			continue;
 		haproxy_facts_add(facts,
-			t_strdup_printf("haproxy_tlv_0x%02x", tlv.type),
-			binary_to_hex(tlv.value.data,
-				      I_MIN(tlv.value.size, HAPROXY_TLV_FIELD_MAX)));
+			p_haproxy_hex_byte(facts->pool, "haproxy_tlv_",
+					   tlv.type),
+			p_strdup(facts->pool, binary_to_hex(tlv.value.data,
+				 I_MIN(tlv.value.size, HAPROXY_TLV_FIELD_MAX))));
 	}
 }
 
