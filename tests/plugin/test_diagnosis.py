@@ -237,6 +237,13 @@ def closed_unread(sock):
     raise AssertionError(f"no reset: the server sent {reply!r}")
 
 
+def decided_at_once(event):
+    """The event's duration, from the accept to the decision in
+    microseconds, shows no wait for bytes: that would last until
+    haproxy_timeout."""
+    assert event["duration"] < TIMEOUT_SECS * 1e6 / 2, event
+
+
 def stranger_line(port, listener, sent=None):
     """The warning for a peer in neither list from port; sent, what it
     said about the bytes."""
@@ -287,10 +294,10 @@ def strangers(t, dc, fronts, context):
         line = dc.wait_for_log(rf"haproxy: {NOT_TRUSTED}: .* "
                                r"rport=(\d+),", since=mark)
         port = line.group(1)
-        expect_one(dc, mark, "Warning", stranger_line(
+        decided_at_once(expect_one(dc, mark, "Warning", stranger_line(
             port, "imap-proxy", "a PROXY v2 header: if it is your proxy, "
             "add its address to haproxy_trusted_networks"),
-            port, "untrusted", "untrusted", "proxy_header")
+            port, "untrusted", "untrusted", "proxy_header"))
 
     cases = [
         ("a PROXY v1 header", "imap-proxy",
@@ -316,8 +323,9 @@ def strangers(t, dc, fronts, context):
             with held_back(dc, listener, data) as sock:
                 port = sock.getsockname()[1]
                 assert closed_unread(sock)
-            expect_one(dc, mark, "Warning", stranger_line(port, name, sent),
-                       port, "untrusted", "untrusted", diagnosis)
+            decided_at_once(expect_one(dc, mark, "Warning",
+                                       stranger_line(port, name, sent), port,
+                                       "untrusted", "untrusted", diagnosis))
 
     with t.check("a peer in neither list that has sent nothing yet: closed "
                  "at once, not waited for; the old warning, no diagnosis"):
@@ -325,12 +333,9 @@ def strangers(t, dc, fronts, context):
         with held_back(dc, imap, b"") as sock:
             port = sock.getsockname()[1]
             assert recv_all(sock) == b""
-        event = expect_one(dc, mark, "Warning",
-                           stranger_line(port, "imap-proxy"), port,
-                           "untrusted", "untrusted", None)
-        # From the accept to the decision (microseconds): no wait for
-        # bytes, which would last until haproxy_timeout.
-        assert event["duration"] < TIMEOUT_SECS * 1e6 / 2, event
+        decided_at_once(expect_one(dc, mark, "Warning",
+                                   stranger_line(port, "imap-proxy"), port,
+                                   "untrusted", "untrusted", None))
 
 
 def metric(t, dc):
