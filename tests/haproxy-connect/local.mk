@@ -4,6 +4,7 @@
 client_tests = \
 	tests/haproxy-connect/test_client.py \
 	tests/haproxy-connect/test_client_vectors.py \
+	tests/haproxy-connect/test_client_endpoints.py \
 	tests/haproxy-connect/test_client_docs.py
 
 TESTS += $(client_tests)

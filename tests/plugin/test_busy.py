@@ -148,7 +148,9 @@ def timed_out(dc):
     assert event["result"] == "timeout", event
     dc.wait_for_log(
         rf"imap-login: Error: haproxy: Timed out after {HEADER_TIMEOUT} "
-        rf"secs waiting for the PROXY header \(rip={re.escape(PROXY_IP)}, "
+        r"secs waiting for the PROXY header: nothing came, as from a proxy "
+        r"that sends no PROXY header \(send-proxy-v2 on its server line\) "
+        rf"\(rip={re.escape(PROXY_IP)}, "
         rf"rport={port}, listener=imap-proxy, received=0 bytes\)$",
         since=mark)
 

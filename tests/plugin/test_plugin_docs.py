@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """dovecot-haproxy(7) names what the plugin's code does: every setting it
-reads, every result and error_code of its event, every event field; and
-its TROUBLESHOOTING section has the messages administrators meet."""
+reads, every result, error_code and diagnosis of its event, every event
+field, the cloud endpoint IDs among them; and its TROUBLESHOOTING section
+has the messages administrators meet."""
 
 import glob
 import os
@@ -18,6 +19,13 @@ TROUBLES = [
     ("the empty list", "haproxy_trusted_networks is empty"),
     ("a timeout", "Timed out after"),
     ("a peer that sends no header", "Not a PROXY protocol header"),
+    ("a TLS ClientHello instead of the header",
+     "a TLS ClientHello came instead"),
+    ("a client's command instead of the header", "command came instead"),
+    ("an HTTP request instead of the header", "an HTTP request came instead"),
+    ("a proxy that sends nothing", "nothing came"),
+    ("an untrusted peer's PROXY header", "it sent a PROXY"),
+    ("networks that never match", "never matches"),
     ("health checks", "check\\-send\\-proxy"),
     ("a plain TCP check", "Connection closed before sending a PROXY header"),
     ("an ABI mismatch", "Module is for different ABI version"),
@@ -74,6 +82,33 @@ def code_fields(code):
     return fields
 
 
+def diagnosis_tokens():
+    """The tokens of the field diagnosis: what haproxy_diagnosis_token()
+    returns."""
+    code = read(os.path.join(PLUGIN, "haproxy-diagnosis.c"))
+    body = code[code.index("haproxy_diagnosis_token("):]
+    body = body[:body.index("\n}\n")]
+    return set(re.findall(r'return "(\w+)";', body))
+
+
+def vendor_fields():
+    """The fields of the cloud load balancers' endpoint IDs: haproxy_ and
+    each name in proxy-vendor.c."""
+    code = read(os.path.join(SRC, "lib-proxy-protocol", "proxy-vendor.c"))
+    return {"haproxy_" + name for name in
+            re.findall(r'\[PROXY_VENDOR_\w+\] = \{\s*"(\w+)"', code)}
+
+
+def man_item(man, tag):
+    """The .TP item whose tag is .B tag, up to the next .TP; None if the
+    page has none."""
+    start = man.find(f".B {tag}\n")
+    if start < 0:
+        return None
+    end = man.find(".TP", start)
+    return man[start:end if end >= 0 else len(man)]
+
+
 def man_section(man, title, level="SH"):
     start = man.index(f".{level} {title}\n")
     end = man.find(f".{level} ", start + 1)
@@ -111,6 +146,26 @@ def main():
         t.eq(sorted(f for f in fields
                     if not re.search(rf"(?<!\w){f}(?!\w)", man)), [],
              "the page names every event field")
+
+        tokens = diagnosis_tokens()
+        t.eq(sorted(tokens), ["client_command", "http_request", "other",
+                              "proxy_header", "silent", "tls_client_hello"],
+             "the diagnosis tokens were found")
+        item = man_item(man, "diagnosis")
+        t.eq(sorted(set(re.findall(r"^\.B (\w+)$", item or "", re.M)) -
+                    {"diagnosis"}), sorted(tokens),
+             "the page's diagnosis field lists exactly the tokens")
+
+        endpoints = vendor_fields()
+        t.eq(sorted(endpoints), [
+            "haproxy_alibaba_endpoint_id",
+            "haproxy_alibaba_endpoint_service_id", "haproxy_alibaba_vpc_id",
+            "haproxy_aws_vpce_id", "haproxy_azure_linkid",
+            "haproxy_gcp_psc_connection_id"],
+            "the endpoint ID fields were found")
+        t.eq(sorted(f for f in endpoints
+                    if not re.search(rf"(?<!\w){f}(?!\w)", man)), [],
+             "the page names every endpoint ID field")
 
         settings = set(re.findall(r"set->(haproxy_\w+)", code))
         t.eq(sorted(settings), ["haproxy_direct_networks",

@@ -229,6 +229,18 @@ class Dovecot23:
         return self._block("passdb", ["driver = passwd-file",
                                       f"args = {path}"])
 
+    def endpoint_passdb(self, name, path, field):
+        """A passdb that allows a user only through the private endpoints
+        that the passwd-file path lists for it: its lines are keyed
+        USER@ID, ID the endpoint's ID in the forward field field
+        (haproxy_aws_vpce_id, haproxy_azure_linkid, ...). Without the
+        field the key is USER@, which no line has: the user is unknown.
+        name names the block where passdbs have names (2.4)."""
+        return self._block("passdb", [
+            "driver = passwd-file",
+            f"args = username_format=%{{user}}@%{{passdb:forward_{field}}} "
+            f"{path}"])
+
     def static_passdb(self, password, username_filter):
         """A passdb that allows the users username_filter selects this
         password, its variables expanded for each login."""
@@ -347,6 +359,15 @@ class Dovecot24(Dovecot23):
     def passwd_file(self, path):
         return self._block("passdb passwd-file",
                            [f"passwd_file_path = {path}"])
+
+    def endpoint_passdb(self, name, path, field):
+        # A passdb block may set auth_username_format for its own lookups
+        # (auth/auth-request.c, request->passdb->auth_set). Not a variable
+        # in passwd_file_path: 2.4.1 and 2.4.4 expand %{passdb:...} there
+        # with the wrong context, and auth crashes (db-passwd-file.c).
+        return self._block(f"passdb {name}", [
+            "driver = passwd-file", f"passwd_file_path = {path}",
+            f"auth_username_format = %{{user}}@%{{passdb:forward_{field}}}"])
 
     def static_passdb(self, password, username_filter):
         return self._block("passdb static", [
