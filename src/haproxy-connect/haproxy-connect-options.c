@@ -8,6 +8,7 @@
 #include "haproxy-connect-address.h"
 #include "haproxy-connect.h"
 
+#include <ctype.h>
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
@@ -382,9 +383,15 @@ static bool parse_vendor_option(int opt, const char *arg,
 		return false;
 	if (vendor.id == PROXY_VENDOR_AZURE_LINKID ||
 	    vendor.id == PROXY_VENDOR_GCP_PSC_CONNECTION_ID) {
+		/* Decimal, or hexadecimal with 0x: never octal. */
+		bool hex = arg[0] == '0' && (arg[1] == 'x' || arg[1] == 'X');
+		const char *digits = hex ? arg + 2 : arg;
+
 		errno = 0;
-		number = strtoull(arg, &end, 0);
-		if (arg[0] < '0' || arg[0] > '9' || *end != '\0' ||
+		number = strtoull(digits, &end, hex ? 16 : 10);
+		/* strtoull() takes signs and spaces too. */
+		if (!(hex ? isxdigit((unsigned char)digits[0]) :
+		      isdigit((unsigned char)digits[0])) || *end != '\0' ||
 		    errno != 0 || (vendor.id == PROXY_VENDOR_AZURE_LINKID &&
 				   number > UINT32_MAX))
 			errx(HC_EXIT_USAGE, "%s: '%s' is not a number of %s "
@@ -395,6 +402,9 @@ static bool parse_vendor_option(int opt, const char *arg,
 		vendor.text.data = (const unsigned char *)arg;
 		vendor.text.size = strlen(arg);
 	}
+	if (vendor.text.size > PROXY_VENDOR_ID_MAX_LENGTH)
+		errx(HC_EXIT_USAGE, "%s: '%s' is longer than %u bytes", name,
+		     arg, PROXY_VENDOR_ID_MAX_LENGTH);
 	size = proxy_vendor_encode(&vendor, &type, buf, sizeof(buf));
 	if (size == 0)
 		errx(HC_EXIT_USAGE, "%s: '%s' is not an ID of letters, digits "

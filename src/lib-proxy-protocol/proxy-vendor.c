@@ -52,7 +52,7 @@ static bool is_id_text(const unsigned char *data, size_t size)
 {
 	size_t i;
 
-	if (size == 0 || size > PROXY_VENDOR_ID_MAX_LENGTH)
+	if (size == 0)
 		return false;
 	for (i = 0; i < size; i++) {
 		unsigned char c = data[i];
@@ -83,6 +83,10 @@ int proxy_vendor_decode(const struct proxy_tlv *tlv,
 	memset(value_r, 0, sizeof(*value_r));
 	value_r->id = id;
 	if (proxy_vendor_ids[id].number_size == 0) {
+		if (size > PROXY_VENDOR_ID_MAX_LENGTH) {
+			*reason_r = "longer than 255 bytes";
+			return -1;
+		}
 		if (!is_id_text(data, size)) {
 			*reason_r = "not an ID of letters, digits and '-'";
 			return -1;
@@ -114,7 +118,8 @@ size_t proxy_vendor_encode(const struct proxy_vendor_value *value,
 	if (id >= PROXY_VENDOR_ID_COUNT)
 		return 0;
 	if (proxy_vendor_ids[id].number_size == 0 &&
-	    !is_id_text(value->text.data, value->text.size))
+	    (value->text.size > PROXY_VENDOR_ID_MAX_LENGTH ||
+	     !is_id_text(value->text.data, value->text.size)))
 		return 0;
 	length = (proxy_vendor_ids[id].subtype != 0 ? 1 : 0) +
 		(proxy_vendor_ids[id].number_size != 0 ?

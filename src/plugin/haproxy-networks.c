@@ -54,27 +54,20 @@ haproxy_network_ipv4(const struct ip_addr *ip, unsigned int bits)
 		t_strdup_printf("%s/%u", net_ip2addr(&ip4), bits - 96);
 }
 
-void haproxy_networks_warn_unmatchable(const char *setting, const char *value)
+const char *haproxy_network_unmatchable(const char *entry, bool *invalid_r)
 {
-	const char *const *entry;
 	struct ip_addr ip;
 	unsigned int bits;
 
-	if (value == NULL)
-		return;
-	for (entry = t_strsplit_spaces(value, ", "); *entry != NULL; entry++) {
-		if (net_parse_range(*entry, &ip, &bits) < 0) {
-			i_warning("%s: Invalid network '%s': the login "
-				  "processes with a haproxy = yes listener "
-				  "will not start", setting, *entry);
-		} else if (ip.family == AF_INET6 && bits >= 96 &&
-			   IN6_IS_ADDR_V4MAPPED(&ip.u.ip6)) {
-			i_warning("%s: '%s' never matches: peers connect as "
-				  "IPv4 and are compared as IPv4; write '%s'",
-				  setting, *entry,
-				  haproxy_network_ipv4(&ip, bits));
-		}
-	}
+	*invalid_r = net_parse_range(entry, &ip, &bits) < 0;
+	if (*invalid_r)
+		return t_strdup_printf("Invalid network '%s'", entry);
+	if (ip.family != AF_INET6 || bits < 96 ||
+	    !IN6_IS_ADDR_V4MAPPED(&ip.u.ip6))
+		return NULL;
+	return t_strdup_printf("'%s' never matches: peers connect as IPv4 "
+			       "and are compared as IPv4; write '%s'", entry,
+			       haproxy_network_ipv4(&ip, bits));
 }
 
 bool haproxy_networks_is_empty(const struct haproxy_networks *networks)

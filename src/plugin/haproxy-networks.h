@@ -12,10 +12,11 @@ struct haproxy_networks *
 haproxy_networks_parse(pool_t pool, const char *setting, const char *value,
 		       const char **error_r);
 
-/* Warn about each entry of value that can never match: an IPv4-mapped
-   IPv6 network (::ffff:a.b.c.d/n) while peers arrive as IPv4 and are
-   compared as IPv4, and an entry that does not parse. */
-void haproxy_networks_warn_unmatchable(const char *setting, const char *value);
+/* Why an entry of a network list can never match, or NULL: it does not
+   parse (*invalid_r), or it is an IPv4-mapped IPv6 network
+   (::ffff:a.b.c.d/n) while peers arrive as IPv4 and are compared as
+   IPv4. */
+const char *haproxy_network_unmatchable(const char *entry, bool *invalid_r);
 
 bool haproxy_networks_is_empty(const struct haproxy_networks *networks);
 bool haproxy_networks_match(const struct haproxy_networks *networks,

@@ -3,6 +3,7 @@
    settings whose definitions differ between the two. */
 
 #include "lib.h"
+#include "array.h"
 #include "master-service.h"
 #include "haproxy-compat.h"
 #include "haproxy-networks.h"
@@ -32,27 +33,70 @@ static const struct haproxy_settings haproxy_default_settings = {
 	.haproxy_trusted_networks = "",
 };
 
+/* Whether key was warned about already; if not, it is from now on. */
+static bool haproxy_settings_warned(const char *key)
+{
+	static ARRAY_TYPE(const_string) warned = ARRAY_INIT;
+	const char *const *seen;
+
+	if (!array_is_created(&warned))
+		i_array_init(&warned, 4);
+	array_foreach(&warned, seen) {
+		if (strcmp(*seen, key) == 0)
+			return TRUE;
+	}
+	key = i_strdup(key);
+	array_push_back(&warned, &key);
+	return FALSE;
+}
+
+/* Warn about each entry of value that can never match, once per process:
+   2.3 checks the settings again for every filter, mostly with the same
+   values. A parse error of a setting whose check fails anyway is left to
+   that error. */
+static void
+haproxy_settings_warn(const char *setting, const char *value,
+		      bool parse_errors)
+{
+	const char *const *entry, *reason;
+	bool invalid;
+
+	if (value == NULL)
+		return;
+	for (entry = t_strsplit_spaces(value, ", "); *entry != NULL; entry++) {
+		reason = haproxy_network_unmatchable(*entry, &invalid);
+		if (reason == NULL || (invalid && !parse_errors))
+			continue;
+		if (haproxy_settings_warned(t_strconcat(setting, " ", *entry,
+							NULL)))
+			continue;
+		if (invalid) {
+			reason = t_strconcat(reason, ": the login processes "
+				"with a haproxy = yes listener will not start",
+				NULL);
+		}
+		i_warning("%s: %s", setting, reason);
+	}
+}
+
 /* doveconf runs this, so an invalid haproxy_direct_networks stops Dovecot
    at start; haproxy_trusted_networks is Dovecot's, and stops only the
-   login processes that read it. */
+   login processes that read it. Entries that can never match get a
+   warning where Dovecot checks its configuration, not again in every
+   process that reads it. */
 static bool
 haproxy_settings_check(void *_set, pool_t pool ATTR_UNUSED,
 		       const char **error_r)
 {
 	const struct haproxy_settings *set = _set;
-	static bool warned = FALSE;
 
-	/* Once, where Dovecot checks its configuration (2.3 checks it for
-	   every filter), not again in every process that reads it. */
-	if (!warned && master_service != NULL &&
+	if (master_service != NULL &&
 	    strcmp(master_service_get_name(master_service), "config") == 0) {
-		warned = TRUE;
-		haproxy_networks_warn_unmatchable("haproxy_trusted_networks",
-			set->haproxy_trusted_networks);
-		haproxy_networks_warn_unmatchable("haproxy_direct_networks",
-			set->haproxy_direct_networks);
+		haproxy_settings_warn("haproxy_trusted_networks",
+				      set->haproxy_trusted_networks, TRUE);
+		haproxy_settings_warn("haproxy_direct_networks",
+				      set->haproxy_direct_networks, FALSE);
 	}
-
 	return haproxy_networks_parse(unsafe_data_stack_pool,
 				      "haproxy_direct_networks",
 				      set->haproxy_direct_networks,

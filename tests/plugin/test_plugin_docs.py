@@ -65,7 +65,7 @@ def code_results(code):
     return (set(re.findall(r'haproxy_conn_fail(?:_detail)?\(hc, '
                            r'LOG_TYPE_\w+, "(\w+)"', code)) |
             set(re.findall(r'haproxy_(?:event_finished|conn_header_event)'
-                           r'\([^;"{]*,\s*"(\w+)"\)', code)))
+                           r'\([^;"{]*,\s*"(\w+)"[,)]', code)))
 
 
 def code_fields(code):
@@ -74,11 +74,12 @@ def code_fields(code):
     fields = set(re.findall(r'event_add_(?:str|int|ip)\(event, "(\w+)"',
                             code))
     fields |= set(re.findall(r'add_(?:str|int|ip)\("(\w+)"', code))
-    fields |= set(re.findall(r'(?:haproxy_facts_add|facts_add_bytes)\('
-                             r'facts,\s*"(\w+)"', code))
-    # haproxy_tlv_0x%02x
-    fields |= {m.split("%")[0] for m in
-               re.findall(r'"(haproxy_tlv_0x%02x)"', code)}
+    fields |= set(re.findall(r'(?:haproxy_facts_add(?:_forward)?|'
+                             r'facts_add_bytes)\(facts,\s*"(\w+)"', code))
+    # haproxy_tlv_0xNN
+    fields |= {prefix + "0x" for prefix in
+               re.findall(r'p_haproxy_hex_byte\([^,]+,\s*"(haproxy_tlv_)"',
+                          code)}
     return fields
 
 
