@@ -22,9 +22,9 @@ import os
 import re
 
 from headers import exported_event, header, proxy_connect
-from sandbox import (CLIENT_IP, DOVECOT_IP, PASSWORD, Dovecot, Listener,
-                     Sandbox, assert_login, dovecot_under_test, plugin_dir,
-                     recv_all, unmet_requirements)
+from sandbox import (CLIENT_IP, PASSWORD, Dovecot, Listener, Sandbox,
+                     assert_login, dovecot_under_test, plugin_dir,
+                     proxied_backend, recv_all, unmet_requirements)
 from tap import Tap
 
 DST = "127.0.0.3:143"
@@ -219,15 +219,7 @@ def main(t):
         azure_passwd = os.path.join(sb.path, "azure-endpoints.passwd")
         write_passwd(aws_passwd, AWS_USERS)
         write_passwd(azure_passwd, AZURE_USERS)
-        backend = Listener("imap", "imap")
-        backend.port = sb.free_port(backend.address)
-        # "remote" is proxied by the login process to the plain listener,
-        # where it logs in as alice: its proxy_session_started event
-        # carries the login client's fields.
-        users = {"alice": {},
-                 "remote": {"proxy": "y", "host": DOVECOT_IP,
-                            "port": backend.port, "destuser": "alice",
-                            "starttls": "any-cert"}}
+        backend, users = proxied_backend(sb)
         dc = Dovecot(sb, [Listener("imap", "imap-proxy", haproxy=True),
                           backend], users=users, plugin_dir=plugin_dir(),
                      extra_config=(

@@ -29,7 +29,8 @@ from headers import (can_see_epoll_wait, exported_event, header,
                      waiting_process)
 from sandbox import (CLIENT_IP, DOVECOT_IP, PROXY_IP, Dovecot, Listener,
                      Sandbox, connect, dovecot_under_test, plugin_dir,
-                     recv_all, unmet_requirements, wait_until)
+                     proxied_backend, recv_all, unmet_requirements,
+                     wait_until)
 from tap import Tap
 
 # The source ports of the headers whose durations are measured.
@@ -191,14 +192,7 @@ def send(listener, data):
 def main(t):
     dut = dovecot_under_test()
     with Sandbox() as sb:
-        backend = Listener("imap", "imap")
-        backend.port = sb.free_port(backend.address)
-        # "remote" is proxied by the login process to the plain listener,
-        # where it logs in as alice.
-        users = {"alice": {},
-                 "remote": {"proxy": "y", "host": DOVECOT_IP,
-                            "port": backend.port, "destuser": "alice",
-                            "starttls": "any-cert"}}
+        backend, users = proxied_backend(sb)
         dc = Dovecot(sb, [Listener("imap", "imap-proxy", haproxy=True),
                           backend],
                      users=users, plugin_dir=plugin_dir(),

@@ -420,6 +420,19 @@ class Listener:
     ssl: bool = False
 
 
+def proxied_backend(sb):
+    """A plain IMAP listener and the users for it: alice, and "remote",
+    whom the login process proxies to that listener as alice. The proxied
+    login's proxy_session_started event carries the login client's fields."""
+    backend = Listener("imap", "imap")
+    backend.port = sb.free_port(backend.address)
+    users = {"alice": {},
+             "remote": {"proxy": "y", "host": DOVECOT_IP,
+                        "port": backend.port, "destuser": "alice",
+                        "starttls": "any-cert"}}
+    return backend, users
+
+
 class Certs:
     """A test PKI made with the openssl CLI: a CA, a server certificate for
     Dovecot and HAProxy, and client certificates signed by the CA or by a
