@@ -28,8 +28,9 @@ import itertools
 import re
 import time
 
-from headers import (can_see_epoll_wait, context_switches, exported_event,
-                     header, proxy_connect, stopped, waiting_process)
+from headers import (can_see_epoll_wait, context_switches, header,
+                     header_finished, proxy_connect, stopped,
+                     waiting_process)
 from sandbox import (PROXY_IP, Dovecot, Listener, Sandbox, assert_login,
                      dovecot_under_test, plugin_dir, recv_all,
                      unmet_requirements)
@@ -60,12 +61,6 @@ def settings(dut):
             + dut.metric("haproxy_finished", "event=haproxy_header_finished",
                          exporter="json_log")
             + dut.json_log_exporter("json_log"))
-
-
-def finished(dc, port, since):
-    """The haproxy_header_finished event of our port: its fields."""
-    return exported_event(dc, "haproxy_header_finished",
-                          rf'.*"remote_port":{port}[,}}].*', since)["fields"]
 
 
 def stop_and_send(dc, sock, began, timer, before=b"", while_stopped=b""):
@@ -123,7 +118,7 @@ def header_applied(dc, source, timer, version, split=None):
         port = sock.getsockname()[1]
         stop_and_send(dc, sock, began, timer, before, after)
         reply = session(sock)
-    event = finished(dc, port, mark)
+    event = header_finished(dc, port, mark)
     assert event["result"] == "accepted", event
     dc.wait_for_log(
         rf"imap-login: Debug: haproxy: PROXY {version}: client "
@@ -144,7 +139,7 @@ def timed_out(dc):
         stop_and_send(dc, sock, began, HEADER_TIMEOUT)
         reply = recv_all(sock)
     assert reply == b"", reply
-    event = finished(dc, port, mark)
+    event = header_finished(dc, port, mark)
     assert event["result"] == "timeout", event
     dc.wait_for_log(
         rf"imap-login: Error: haproxy: Timed out after {HEADER_TIMEOUT} "
@@ -164,7 +159,7 @@ def no_header(dc):
         port = sock.getsockname()[1]
         stop_and_send(dc, sock, began, DIRECT_WAIT)
         reply = session(sock)
-    event = finished(dc, port, mark)
+    event = header_finished(dc, port, mark)
     assert (event["result"], event.get("direct_reason")) == \
         ("direct", "no_header"), event
     dc.wait_for_log(

@@ -34,7 +34,7 @@ import imaplib
 import re
 import ssl
 
-from headers import exported_event, header, login_pids, stopped, \
+from headers import header, header_finished, login_pids, stopped, \
     unread_bytes
 from sandbox import (PASSWORD, PROXY_IP, Dovecot, HAProxy, IMAP, IMAPS,
                      Listener, Sandbox, connect, dovecot_under_test,
@@ -86,12 +86,6 @@ def client_hello(context):
     return outgoing.read()
 
 
-def finished(dc, port, since):
-    """The fields of the haproxy_header_finished event of the peer's port."""
-    return exported_event(dc, "haproxy_header_finished",
-                          rf'.*"remote_port":{port}[,}}].*', since)["fields"]
-
-
 def haproxy_lines(dc, since):
     """Every haproxy: line of a login process since the offset, as
     (level, message)."""
@@ -102,7 +96,7 @@ def expect_one(dc, mark, level, message, port, result, error_code,
                diagnosis):
     """The case logged exactly the line level: haproxy: message, and its
     event has result, error_code and diagnosis (None: no such field)."""
-    event = finished(dc, port, mark)
+    event = header_finished(dc, port, mark)
     got = {key: event.get(key) for key in
            ("result", "error_code", "diagnosis")}
     assert got == {"result": result, "error_code": error_code,
@@ -407,11 +401,15 @@ def start_lines(dc, warnings):
     return lines
 
 
-def expected_start(warnings):
-    """Once from the master's doveconf before it starts, once from the
-    config process."""
-    return ([f"doveconf: {w}" for w in warnings] + ["<master starts>"]
-            + [f"config: {w}" for w in warnings])
+def warned_at_start(t, dc, warnings, what):
+    """Each of warnings once from the master's doveconf before it starts,
+    once from the config process when it reads the configuration; the lines
+    expected."""
+    expected = ([f"doveconf: {w}" for w in warnings] + ["<master starts>"]
+                + [f"config: {w}" for w in warnings])
+    wait_until(lambda: start_lines(dc, warnings) == expected)
+    t.eq(start_lines(dc, warnings), expected, what)
+    return expected
 
 
 def login(dc, user):
@@ -432,14 +430,12 @@ def start_warnings(t, sb):
                  haproxy_trusted_networks=f"{MAPPED_TRUSTED} {PROXY_IP}",
                  extra_config=f"haproxy_direct_networks = {MAPPED_DIRECT}\n")
     with dc:
-        expected = expected_start(MAPPED_WARNINGS)
-        # The config process warns when it reads the configuration.
-        wait_until(lambda: start_lines(dc, MAPPED_WARNINGS) == expected)
-        t.eq(start_lines(dc, MAPPED_WARNINGS), expected,
-             "IPv4-mapped entries of haproxy_trusted_networks (a network) "
-             "and haproxy_direct_networks (an address): each warned about "
-             "once by the master's doveconf and once by the config "
-             "process, naming the IPv4 entry to write")
+        expected = warned_at_start(
+            t, dc, MAPPED_WARNINGS,
+            "IPv4-mapped entries of haproxy_trusted_networks (a network) "
+            "and haproxy_direct_networks (an address): each warned about "
+            "once by the master's doveconf and once by the config "
+            "process, naming the IPv4 entry to write")
 
         run = dc.tool("doveconf", "-c", dc.config_path, "-n")
         t.eq((run.returncode, run.stderr.splitlines()),
@@ -472,12 +468,11 @@ def start_warnings(t, sb):
                  plugin_dir=plugin_dir(), name="dovecot-invalid",
                  haproxy_trusted_networks=f"x {PROXY_IP}")
     with dc:
-        expected = expected_start(INVALID_WARNINGS)
-        wait_until(lambda: start_lines(dc, INVALID_WARNINGS) == expected)
-        t.eq(start_lines(dc, INVALID_WARNINGS), expected,
-             "an invalid entry in haproxy_trusted_networks: warned about "
-             "at start, once by the master's doveconf and once by the "
-             "config process")
+        warned_at_start(
+            t, dc, INVALID_WARNINGS,
+            "an invalid entry in haproxy_trusted_networks: warned about at "
+            "start, once by the master's doveconf and once by the config "
+            "process")
 
 
 def main(t):

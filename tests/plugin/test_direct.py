@@ -33,7 +33,7 @@ import re
 import smtplib
 import time
 
-from headers import (exported_event, header, login_pids, proxy_connect,
+from headers import (header, header_finished, login_pids, proxy_connect,
                      run_client, stopped)
 from sandbox import (CLIENT_IP, PASSWORD, PROXY_IP, TIMEOUT, Dovecot,
                      HAProxy, IMAP, IMAPS, Listener, ManageSieve, POP3,
@@ -382,9 +382,7 @@ def outcomes(dc, ports, since):
     """{port: (result, direct_reason)} of the connections' events."""
     got = {}
     for port in ports:
-        fields = exported_event(dc, "haproxy_header_finished",
-                                rf'.*"remote_port":{port}[,}}].*',
-                                since)["fields"]
+        fields = header_finished(dc, port, since)
         got[port] = fields["result"], fields.get("direct_reason")
     return got
 

@@ -21,7 +21,7 @@ a connection came through, sent here with haproxy-connect's options.
 import os
 import re
 
-from headers import exported_event, header, proxy_connect
+from headers import exported_event, header, header_finished, proxy_connect
 from sandbox import (CLIENT_IP, PASSWORD, Dovecot, Listener, Sandbox,
                      assert_login, dovecot_under_test, plugin_dir,
                      proxied_backend, recv_all, unmet_requirements)
@@ -72,9 +72,15 @@ def exchange(dc, options, data):
         return sock.getsockname()[1], recv_all(sock)
 
 
-def finished(dc, port, since):
-    return exported_event(dc, "haproxy_header_finished",
-                          rf'.*"remote_port":{port}[,}}].*', since)["fields"]
+def accepted(dc, options):
+    """The fields of the haproxy_header_finished event of a header with
+    options that was accepted and led to an IMAP session."""
+    mark = dc.log_mark()
+    port, reply = exchange(dc, options, LOGOUT)
+    assert b"\r\na OK " in reply, reply
+    fields = header_finished(dc, port, mark)
+    assert fields["result"] == "accepted", fields
+    return fields
 
 
 def vendor_fields(fields):
@@ -129,11 +135,7 @@ def fields_and_forwarding(t, dc):
     with t.check("every endpoint ID is a field of the accepted header's "
                  "haproxy_header_finished event: "
                  + ", ".join(ALL_FIELDS)):
-        mark = dc.log_mark()
-        port, reply = exchange(dc, ALL_OPTIONS, LOGOUT)
-        assert b"\r\na OK " in reply, reply
-        fields = finished(dc, port, mark)
-        assert fields["result"] == "accepted", fields
+        fields = accepted(dc, ALL_OPTIONS)
         assert vendor_fields(fields) == ALL_FIELDS, fields
 
     mark = dc.log_mark()
@@ -196,13 +198,11 @@ def malformed(t, dc):
         with t.check(f"{what}: accepted, kept raw, and a debug line says "
                      f"why ({debug})"):
             mark = dc.log_mark()
-            port, reply = exchange(dc, options, LOGOUT)
-            assert b"\r\na OK " in reply, reply
-            event = finished(dc, port, mark)
-            assert event["result"] == "accepted", event
+            event = accepted(dc, options)
             assert vendor_fields(event) == fields, event
             # The debug line comes before the one of the accepted header.
-            dc.wait_for_log(rf"haproxy: PROXY v2: .* rport={port},",
+            dc.wait_for_log(rf"haproxy: PROXY v2: .* "
+                            rf"rport={event['remote_port']},",
                             since=mark)
             lines = re.findall(r"^.* imap-login: Debug: haproxy: "
                                r"(Keeping TLV .*)$", dc.log_text(mark), re.M)

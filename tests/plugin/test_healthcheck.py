@@ -29,7 +29,7 @@ import socket
 import struct
 import time
 
-from headers import (can_see_epoll_wait, exported_event, header,
+from headers import (can_see_epoll_wait, header, header_finished,
                      login_pids, proxy_connect, stopped, waiting_process)
 from sandbox import (CLIENT_IP, PASSWORD, PROXY_IP, Dovecot, HAProxy, IMAP,
                      Listener, Sandbox, assert_login, dovecot_under_test,
@@ -173,9 +173,7 @@ def hand_made(t, dc, mode):
                     sock.close()
             finally:
                 sock.close()
-            event = exported_event(dc, "haproxy_header_finished",
-                                   rf'.*"remote_port":{port}[,}}].*',
-                                   mark)["fields"]
+            event = header_finished(dc, port, mark)
             assert event["result"] == result, event
 
 

@@ -14,7 +14,7 @@ connections would show.
 import re
 import time
 
-from headers import (exported_event, header, login_pids, proxy_connect,
+from headers import (header, header_finished, login_pids, proxy_connect,
                      run_client, unread_bytes)
 from sandbox import (CLIENT_IP, PROXY_IP, Dovecot, Listener, Sandbox,
                      connect, dovecot_under_test, plugin_dir, recv_all,
@@ -130,12 +130,6 @@ def exchange(endpoint, data, source=PROXY_IP):
         return sock.getsockname()[1], recv_all(sock)
 
 
-def finished(dc, port, since):
-    """The fields of the haproxy_header_finished event of our port."""
-    return exported_event(dc, "haproxy_header_finished",
-                          rf'.*"remote_port":{port}[,}}].*', since)["fields"]
-
-
 class Cases:
     """Runs a case on the listener and checks what the plugin logged."""
 
@@ -175,7 +169,7 @@ class Cases:
         mark = self.dc.log_mark()
         port, reply = exchange(self.listener, data)
         assert reply == b"", f"server sent {reply!r}"
-        event = finished(self.dc, port, mark)
+        event = header_finished(self.dc, port, mark)
         assert (event["result"], event["error_code"]) == \
             ("rejected", error_code), event
         self.one_line(mark, "Error", f"{event['error']} (rip={PROXY_IP}, "
@@ -186,7 +180,7 @@ class Cases:
         mark = self.dc.log_mark()
         port, reply = exchange(self.listener, data + LOGOUT)
         assert reply.startswith(b"* OK ") and b"\r\na OK " in reply, reply
-        assert finished(self.dc, port, mark)["result"] == "accepted"
+        assert header_finished(self.dc, port, mark)["result"] == "accepted"
         self.dc.wait_for_log(rf"imap-login: Info: "
                              rf"{self.dc.under_test.login_aborted}: .* "
                              rf"rip={rip}, .* real_rport={port},", since=mark)
@@ -250,7 +244,7 @@ def main(t):
                 with connect(listener, CLIENT_IP) as sock:
                     assert recv_all(sock) == b""
                     port = sock.getsockname()[1]
-                event = finished(dc, port, mark)
+                event = header_finished(dc, port, mark)
                 assert event["result"] == "untrusted", event
                 cases.one_line(mark, "Warning", "Peer not in haproxy_trusted_"
                                f"networks (rip={CLIENT_IP}, rport={port}, "
@@ -283,7 +277,7 @@ def main(t):
                               "--tlv", "0xe5:" + value.hex())
                 port, mark = cases.accepted(data, "127.0.0.9")
                 # Only the first 128 bytes: a field is no place for more.
-                field = finished(dc, port, mark).get("haproxy_tlv_0xe5")
+                field = header_finished(dc, port, mark).get("haproxy_tlv_0xe5")
                 assert field == value[:128].hex(), field
 
             with t.check("header and IMAP command in one segment: the "
@@ -332,7 +326,7 @@ def main(t):
                             f", listener=imap-proxy, received={received} "
                             "bytes)")
                     assert line in lines, f"no {line} in {lines}"
-                    event = finished(dc, port, mark)
+                    event = header_finished(dc, port, mark)
                     assert (event["result"], event.get("diagnosis")) == \
                         ("timeout", diagnosis), event
                 assert len(lines) == 2, lines
@@ -342,7 +336,7 @@ def main(t):
                 sock = pending(listener, 1, v2[:10])[0]
                 port = sock.getsockname()[1]
                 sock.close()
-                event = finished(dc, port, mark)
+                event = header_finished(dc, port, mark)
                 assert event["result"] == "disconnected", event
                 cases.one_line(mark, "Error", "Connection closed in the middle "
                                f"of the PROXY header (rip={PROXY_IP}, rport="
@@ -353,7 +347,7 @@ def main(t):
                 mark = dc.log_mark()
                 with proxy_connect(listener) as sock:
                     port = sock.getsockname()[1]
-                event = finished(dc, port, mark)
+                event = header_finished(dc, port, mark)
                 assert event["result"] == "disconnected", event
                 cases.one_line(mark, "Info", "Connection closed before "
                                f"sending a PROXY header (rip={PROXY_IP}, "

@@ -93,6 +93,13 @@ def exported_event(dovecot, name, pattern=".*", since=0):
     return json.loads(match.group(1))
 
 
+def header_finished(dovecot, port, since=0):
+    """The fields of the haproxy_header_finished event of the connection
+    from our port, waiting for it."""
+    return exported_event(dovecot, "haproxy_header_finished",
+                          rf'.*"remote_port":{port}[,}}].*', since)["fields"]
+
+
 # A login process whose timers run while it is busy: Dovecot's ioloop runs
 # the timeouts that expired before the sockets that became ready in the
 # same pass. A test makes a process that busy by stopping it (SIGSTOP) once
