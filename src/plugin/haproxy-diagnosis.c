@@ -73,16 +73,17 @@ starts_with_word(const unsigned char *data, size_t size, size_t offset,
 	return false;
 }
 
-/* IMAP's tag: atom characters up to the first space. */
+/* The length of IMAP's tag and the space after it, 0 if there is none:
+   RFC 3501's tag is one or more ASTRING-CHARs but '+'. */
 static size_t imap_tag_length(const unsigned char *data, size_t size)
 {
 	size_t i;
 
 	for (i = 0; i < size && data[i] > ' ' && data[i] < 0x7f; i++) {
-		if (strchr("(){%*\"\\]+", data[i]) != NULL)
+		if (strchr("(){%*\"\\+", data[i]) != NULL)
 			return 0;
 	}
-	return i < size && data[i] == ' ' ? i + 1 : 0;
+	return i > 0 && i < size && data[i] == ' ' ? i + 1 : 0;
 }
 
 static bool

@@ -1,6 +1,7 @@
 # tests/plugin: the login plugin with a real Dovecot, a real HAProxy and real
 # clients, in the sandbox (tests/sandbox), and its manual page against its
-# code.
+# code; its one part that needs no Dovecot, the diagnosis of what came
+# instead of a header, with cmocka.
 plugin_tests = \
 	tests/plugin/test_login.py \
 	tests/plugin/test_tls.py \
@@ -22,3 +23,14 @@ plugin_tests = \
 
 TESTS += $(plugin_tests)
 EXTRA_DIST += $(plugin_tests)
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/plugin/test-diagnosis
+TESTS += tests/plugin/test-diagnosis
+endif
+tests_plugin_test_diagnosis_SOURCES = tests/plugin/test-diagnosis.c \
+	src/plugin/haproxy-diagnosis.c src/plugin/haproxy-diagnosis.h
+tests_plugin_test_diagnosis_CPPFLAGS = $(LIB_PROXY_PROTOCOL_CPPFLAGS) \
+	-I$(top_srcdir)/src/plugin
+tests_plugin_test_diagnosis_CFLAGS = $(PROXY_CFLAGS) $(CMOCKA_CFLAGS)
+tests_plugin_test_diagnosis_LDADD = $(LIB_PROXY_PROTOCOL) $(CMOCKA_LIBS)
