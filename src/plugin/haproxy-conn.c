@@ -230,6 +230,7 @@ static void haproxy_conn_fail_stranger(struct haproxy_conn *hc)
 		error = t_strdup_printf("%s: it sent %s: %s", error, seen.what,
 					seen.advice);
 	}
+	/* Nothing there yet is not silence: nobody waited for it. */
 	haproxy_conn_fail_detail(hc, LOG_TYPE_WARNING, "untrusted",
 				 "untrusted", error, NULL, size == 0 ? NULL :
 				 haproxy_diagnosis_token(seen.diagnosis));
