@@ -283,17 +283,6 @@ static void parse_split(const char *str, struct hc_options *opts)
 		errx(HC_EXIT_USAGE, "--split: no offset given");
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* A new extra TLV of type with room for size bytes of value. */
 static unsigned char *add_tlv(struct hc_options *opts, uint8_t type, size_t size)
 {
@@ -334,7 +323,8 @@ static void parse_tlv(const char *str, struct hc_options *opts)
 
 	value = add_tlv(opts, (uint8_t)type, size);
 	for (i = 0; i < size; i++) {
-		int high = hex_digit(hex[2 * i]), low = hex_digit(hex[2 * i + 1]);
+		int high = proxy_hex_digit(hex[2 * i]);
+		int low = proxy_hex_digit(hex[2 * i + 1]);
 
 		if (high < 0 || low < 0)
 			errx(HC_EXIT_USAGE, "--tlv: '%s' has a value that is "

@@ -181,7 +181,7 @@ static bool parse_ipv4(const unsigned char *s, size_t size, unsigned char out[4]
 	return true;
 }
 
-static int hex_value(unsigned char c)
+int proxy_hex_digit(unsigned char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -207,8 +207,8 @@ static bool parse_ipv6(const unsigned char *s, size_t size, unsigned char out[16
 		size_t start = pos;
 		unsigned int value = 0;
 
-		while (pos < size && pos - start < 4 && hex_value(s[pos]) >= 0)
-			value = value * 16 + (unsigned int)hex_value(s[pos++]);
+		while (pos < size && pos - start < 4 && proxy_hex_digit(s[pos]) >= 0)
+			value = value * 16 + (unsigned int)proxy_hex_digit(s[pos++]);
 		if (pos == start)
 			return false;
 		if (pos < size && s[pos] == '.') {

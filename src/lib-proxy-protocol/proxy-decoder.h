@@ -143,6 +143,9 @@ enum proxy_signature {
 
 enum proxy_signature proxy_signature_match(const void *data, size_t size);
 
+/* The value of hex digit c, either case; -1 if c is none. */
+int proxy_hex_digit(unsigned char c);
+
 const char *proxy_error_name(enum proxy_error error);
 const char *proxy_error_reason(enum proxy_error error);
 

@@ -596,24 +596,13 @@ const struct test_vector test_vectors[] = {
 const unsigned int test_vectors_count =
 	sizeof(test_vectors) / sizeof(test_vectors[0]);
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 size_t test_hex_decode(const char *hex, unsigned char *out, size_t out_size)
 {
 	size_t size = 0;
 	int high = -1;
 
 	for (; *hex != '\0'; hex++) {
-		int digit = hex_digit(*hex);
+		int digit = proxy_hex_digit(*hex);
 
 		if (*hex == ' ')
 			continue;

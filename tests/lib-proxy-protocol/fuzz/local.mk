@@ -37,7 +37,8 @@ tests_lib_proxy_protocol_fuzz_make_corpus_SOURCES = tests/lib-proxy-protocol/fuz
 tests_lib_proxy_protocol_fuzz_make_corpus_CPPFLAGS = \
 	$(LIB_PROXY_PROTOCOL_CPPFLAGS) -I$(top_srcdir)/tests/lib-proxy-protocol
 tests_lib_proxy_protocol_fuzz_make_corpus_CFLAGS = $(PROXY_CFLAGS)
-tests_lib_proxy_protocol_fuzz_make_corpus_LDADD = tests/lib-proxy-protocol/libtestvectors.la
+tests_lib_proxy_protocol_fuzz_make_corpus_LDADD = tests/lib-proxy-protocol/libtestvectors.la \
+	$(LIB_PROXY_PROTOCOL)
 
 fuzz-corpus: tests/lib-proxy-protocol/fuzz/make-corpus$(EXEEXT)
 	rm -rf $(top_srcdir)/tests/lib-proxy-protocol/fuzz/corpus
