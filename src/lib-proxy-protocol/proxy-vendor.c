@@ -6,12 +6,14 @@
 
 /* Where each ID lives: its TLV type and subtype (0: none), whether it is
    a number (of how many bytes, in which order) or text. */
-static const struct {
+struct proxy_vendor_def {
 	const char *name;
 	uint8_t type, subtype;
 	unsigned int number_size;
 	bool little_endian;
-} proxy_vendor_ids[PROXY_VENDOR_ID_COUNT] = {
+};
+
+static const struct proxy_vendor_def proxy_vendor_ids[PROXY_VENDOR_ID_COUNT] = {
 	[PROXY_VENDOR_GCP_PSC_CONNECTION_ID] = {
 		"gcp_psc_connection_id", PROXY_TLV_GCP, 0, 8, false },
 	[PROXY_VENDOR_ALIBABA_VPC_ID] = {
@@ -69,20 +71,22 @@ int proxy_vendor_decode(const struct proxy_tlv *tlv,
 			const char **reason_r)
 {
 	enum proxy_vendor_id id = proxy_vendor_find(tlv);
+	const struct proxy_vendor_def *def;
 	const unsigned char *data;
 	size_t size, i;
 
 	if (id == PROXY_VENDOR_ID_COUNT)
 		return 0;
+	def = &proxy_vendor_ids[id];
 	data = tlv->value.data;
 	size = tlv->value.size;
-	if (proxy_vendor_ids[id].subtype != 0) {
+	if (def->subtype != 0) {
 		data++;
 		size--;
 	}
 	memset(value_r, 0, sizeof(*value_r));
 	value_r->id = id;
-	if (proxy_vendor_ids[id].number_size == 0) {
+	if (def->number_size == 0) {
 		if (size > PROXY_VENDOR_ID_MAX_LENGTH) {
 			*reason_r = "longer than 255 bytes";
 			return -1;
@@ -95,13 +99,13 @@ int proxy_vendor_decode(const struct proxy_tlv *tlv,
 		value_r->text.size = size;
 		return 1;
 	}
-	if (size != proxy_vendor_ids[id].number_size) {
-		*reason_r = proxy_vendor_ids[id].number_size == 4 ?
+	if (size != def->number_size) {
+		*reason_r = def->number_size == 4 ?
 			"not a 4-byte number" : "not an 8-byte number";
 		return -1;
 	}
 	for (i = 0; i < size; i++) {
-		size_t byte = proxy_vendor_ids[id].little_endian ?
+		size_t byte = def->little_endian ?
 			size - 1 - i : i;
 
 		value_r->number = value_r->number << 8 | data[byte];
@@ -112,30 +116,30 @@ int proxy_vendor_decode(const struct proxy_tlv *tlv,
 size_t proxy_vendor_encode(const struct proxy_vendor_value *value,
 			   uint8_t *type_r, unsigned char *buf, size_t size)
 {
-	enum proxy_vendor_id id = value->id;
+	const struct proxy_vendor_def *def;
 	size_t length, offset = 0, i;
 
-	if (id >= PROXY_VENDOR_ID_COUNT)
+	if (value->id >= PROXY_VENDOR_ID_COUNT)
 		return 0;
-	if (proxy_vendor_ids[id].number_size == 0 &&
+	def = &proxy_vendor_ids[value->id];
+	if (def->number_size == 0 &&
 	    (value->text.size > PROXY_VENDOR_ID_MAX_LENGTH ||
 	     !is_id_text(value->text.data, value->text.size)))
 		return 0;
-	length = (proxy_vendor_ids[id].subtype != 0 ? 1 : 0) +
-		(proxy_vendor_ids[id].number_size != 0 ?
-		 proxy_vendor_ids[id].number_size : value->text.size);
+	length = (def->subtype != 0 ? 1 : 0) +
+		(def->number_size != 0 ? def->number_size : value->text.size);
 	if (length > size)
 		return 0;
-	*type_r = proxy_vendor_ids[id].type;
-	if (proxy_vendor_ids[id].subtype != 0)
-		buf[offset++] = proxy_vendor_ids[id].subtype;
-	if (proxy_vendor_ids[id].number_size == 0) {
+	*type_r = def->type;
+	if (def->subtype != 0)
+		buf[offset++] = def->subtype;
+	if (def->number_size == 0) {
 		memcpy(buf + offset, value->text.data, value->text.size);
 		return length;
 	}
-	for (i = 0; i < proxy_vendor_ids[id].number_size; i++) {
-		unsigned int shift = 8 * (proxy_vendor_ids[id].little_endian ?
-			i : proxy_vendor_ids[id].number_size - 1 - i);
+	for (i = 0; i < def->number_size; i++) {
+		unsigned int shift = 8 * (def->little_endian ?
+					  i : def->number_size - 1 - i);
 
 		buf[offset + i] = (unsigned char)(value->number >> shift);
 	}
