@@ -359,6 +359,7 @@ static bool parse_vendor_option(int opt, const char *arg,
 	unsigned char buf[PROXY_VENDOR_ID_MAX_LENGTH + 1];
 	const char *name = NULL;
 	unsigned long long number;
+	unsigned int number_size;
 	uint8_t type;
 	size_t i, size;
 	char *end;
@@ -371,8 +372,8 @@ static bool parse_vendor_option(int opt, const char *arg,
 	}
 	if (name == NULL)
 		return false;
-	if (vendor.id == PROXY_VENDOR_AZURE_LINKID ||
-	    vendor.id == PROXY_VENDOR_GCP_PSC_CONNECTION_ID) {
+	number_size = proxy_vendor_id_number_size(vendor.id);
+	if (number_size != 0) {
 		/* Decimal, or hexadecimal with 0x: never octal. */
 		bool hex = arg[0] == '0' && (arg[1] == 'x' || arg[1] == 'X');
 		const char *digits = hex ? arg + 2 : arg;
@@ -382,11 +383,10 @@ static bool parse_vendor_option(int opt, const char *arg,
 		/* strtoull() takes signs and spaces too. */
 		if (!(hex ? isxdigit((unsigned char)digits[0]) :
 		      isdigit((unsigned char)digits[0])) || *end != '\0' ||
-		    errno != 0 || (vendor.id == PROXY_VENDOR_AZURE_LINKID &&
-				   number > UINT32_MAX))
-			errx(HC_EXIT_USAGE, "%s: '%s' is not a number of %s "
-			     "bits", name, arg,
-			     vendor.id == PROXY_VENDOR_AZURE_LINKID ? "32" : "64");
+		    errno != 0 ||
+		    (number_size < 8 && number >> (8 * number_size) != 0))
+			errx(HC_EXIT_USAGE, "%s: '%s' is not a number of %u "
+			     "bits", name, arg, 8 * number_size);
 		vendor.number = number;
 	} else {
 		vendor.text.data = (const unsigned char *)arg;

@@ -34,6 +34,11 @@ const char *proxy_vendor_id_name(enum proxy_vendor_id id)
 	return id < PROXY_VENDOR_ID_COUNT ? proxy_vendor_ids[id].name : NULL;
 }
 
+unsigned int proxy_vendor_id_number_size(enum proxy_vendor_id id)
+{
+	return id < PROXY_VENDOR_ID_COUNT ? proxy_vendor_ids[id].number_size : 0;
+}
+
 /* The ID the TLV's type and first byte select, or PROXY_VENDOR_ID_COUNT. */
 static enum proxy_vendor_id proxy_vendor_find(const struct proxy_tlv *tlv)
 {

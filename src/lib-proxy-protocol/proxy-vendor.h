@@ -54,6 +54,9 @@ int proxy_vendor_decode(const struct proxy_tlv *tlv,
 
 /* "aws_vpce_id", "azure_linkid", ...: a stable name. */
 const char *proxy_vendor_id_name(enum proxy_vendor_id id);
+/* The size in bytes of a numeric ID (4 for Azure's LINKID, 8 for GCP's
+   connection ID); 0 for one that is text. */
+unsigned int proxy_vendor_id_number_size(enum proxy_vendor_id id);
 
 /* The TLV of value, into buf: its type, and the value's bytes; returns
    their length, or 0 if size is too small or a textual ID is invalid. */

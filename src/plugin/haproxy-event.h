@@ -1,7 +1,6 @@
 #ifndef HAPROXY_EVENT_H
 #define HAPROXY_EVENT_H
 
-struct ip_addr;
 struct master_service_connection;
 
 /* Every connection on a haproxy listener ends in one event of this name,
@@ -24,6 +23,5 @@ haproxy_event_finished(struct event *listener_event,
 		       const struct master_service_connection *conn,
 		       const struct timeval *accepted, const char *result,
 		       unsigned int fields);
-
 
 #endif

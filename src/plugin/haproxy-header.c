@@ -61,8 +61,8 @@ facts_add_bytes(struct haproxy_facts *facts, const char *key,
 {
 	if (bytes->data != NULL) {
 		haproxy_facts_add(facts, key, p_haproxy_escape(facts->pool,
-			bytes->data,
-			bytes->size, PROXY_TLV_UNIQUE_ID_MAX_LENGTH * 2));
+			bytes->data, bytes->size,
+			PROXY_TLV_UNIQUE_ID_MAX_LENGTH * 2));
 	}
 }
 
@@ -134,7 +134,7 @@ facts_add_tlvs(struct haproxy_facts *facts, const struct proxy_header *hdr,
 		haproxy_facts_add_forward(facts, "haproxy_unique_id",
 			p_haproxy_escape(facts->pool, hdr->unique_id.data,
 					 hdr->unique_id.size,
-				       PROXY_TLV_UNIQUE_ID_MAX_LENGTH));
+					 PROXY_TLV_UNIQUE_ID_MAX_LENGTH));
 	}
 	facts_add_bytes(facts, "haproxy_netns", &hdr->netns);
 	if (hdr->crc32c)
@@ -245,6 +245,7 @@ apply_proxy(const struct proxy_header *hdr,
 	conn->remote_port = hdr->src.port;
 	conn->local_port = hdr->dst.port;
 	CONN_PROXIED(conn) = TRUE;
+	/* No TLVs, no facts: AUTHORITY, ALPN and SSL above are TLVs. */
 	if (facts == NULL)
 		return TRUE;
 	apply_ssl(&hdr->ssl, conn, facts, event);

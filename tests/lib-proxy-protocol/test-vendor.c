@@ -155,6 +155,20 @@ static void test_vendor_names(void **state)
 	assert_null(proxy_vendor_id_name(PROXY_VENDOR_ID_COUNT));
 }
 
+static void test_vendor_number_sizes(void **state)
+{
+	(void)state;
+	assert_int_equal(proxy_vendor_id_number_size(PROXY_VENDOR_AZURE_LINKID),
+			 4);
+	assert_int_equal(proxy_vendor_id_number_size(
+		PROXY_VENDOR_GCP_PSC_CONNECTION_ID), 8);
+	assert_int_equal(proxy_vendor_id_number_size(PROXY_VENDOR_AWS_VPCE_ID),
+			 0);
+	assert_int_equal(proxy_vendor_id_number_size(
+		PROXY_VENDOR_ALIBABA_VPC_ID), 0);
+	assert_int_equal(proxy_vendor_id_number_size(PROXY_VENDOR_ID_COUNT), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -164,6 +178,7 @@ int main(void)
 		cmocka_unit_test(test_vendor_alibaba),
 		cmocka_unit_test(test_vendor_other_types),
 		cmocka_unit_test(test_vendor_names),
+		cmocka_unit_test(test_vendor_number_sizes),
 	};
 
 	return test_run(tests);
