@@ -13,7 +13,9 @@ connection waits for it (the plugin has armed its timers and the process
 sleeps until the first of them that could decide expires; see
 headers.waiting_process()), stops that process (SIGSTOP), sends what the
 case sends, sleeps past the timer and continues the process (SIGCONT). The
-case checks that the process was stopped before the timer could expire.
+case checks that the process was stopped before the timer could expire,
+and what the haproxy_header_finished event exported: result, diagnosis of
+what came instead of a header, and a duration from accept to decision.
 
 Who connects (Dovecot listens on DOVECOT_IP):
 - PROXY_IP: only in haproxy_trusted_networks, must send a header;
@@ -49,6 +51,9 @@ HEADER_TIMEOUT = 2
 PAST = 0.05
 SRC_IP, DST = "198.51.100.7", "127.0.0.3:143"
 LOGIN = b"a LOGIN alice secret\r\nb LOGOUT\r\n"
+# A TLS handshake record's header and the start of a ClientHello: what a
+# proxy without send-proxy-v2 passes through from an IMAPS client.
+CLIENT_HELLO = bytes.fromhex("16030100c4010000c00303")
 SRC_PORTS = itertools.count(40001)  # a header's source port: one per case
 
 
@@ -140,7 +145,11 @@ def timed_out(dc):
         reply = recv_all(sock)
     assert reply == b"", reply
     event = header_finished(dc, port, mark)
-    assert event["result"] == "timeout", event
+    assert (event["result"], event.get("diagnosis")) == \
+        ("timeout", "silent"), event
+    # Exported in microseconds: from the accept to the decision, which
+    # came after the timer.
+    assert event["duration"] >= HEADER_TIMEOUT * 1e6, event
     dc.wait_for_log(
         rf"imap-login: Error: haproxy: Timed out after {HEADER_TIMEOUT} "
         r"secs waiting for the PROXY header: nothing came, as from a proxy "
@@ -148,6 +157,32 @@ def timed_out(dc):
         rf"\(rip={re.escape(PROXY_IP)}, "
         rf"rport={port}, listener=imap-proxy, received=0 bytes\)$",
         since=mark)
+
+
+def rejected_late(dc):
+    """A trusted-only peer whose ClientHello came while its login process
+    was stopped past haproxy_timeout is rejected for what it sent, not
+    timed out as if nothing had come."""
+    mark = dc.log_mark()
+    began = time.monotonic()
+    with proxy_connect(dc.listener("imap-proxy"), PROXY_IP) as sock:
+        port = sock.getsockname()[1]
+        stop_and_send(dc, sock, began, HEADER_TIMEOUT,
+                      while_stopped=CLIENT_HELLO)
+        reply = session(sock)
+    assert reply == b"" or isinstance(reply, ConnectionResetError), reply
+    event = header_finished(dc, port, mark)
+    assert (event["result"], event.get("error_code"),
+            event.get("diagnosis")) == \
+        ("rejected", "not_proxy", "tls_client_hello"), event
+    assert event["duration"] >= HEADER_TIMEOUT * 1e6, event
+    dc.wait_for_log(
+        r"imap-login: Error: haproxy: Invalid PROXY header: a TLS "
+        r"ClientHello came instead: the proxy sends no PROXY header "
+        r"\(send-proxy-v2 on its server line\), or this client belongs in "
+        rf"haproxy_direct_networks \(rip={re.escape(PROXY_IP)}, "
+        rf'rport={port}, listener=imap-proxy, '
+        rf'header="{CLIENT_HELLO.hex()}"\)$', since=mark)
 
 
 def no_header(dc):
@@ -186,8 +221,13 @@ def cases(t, dc, mode):
                  "haproxy_timeout: accepted"):
         header_applied(dc, PROXY_IP, HEADER_TIMEOUT, "v1", split=20)
     with t.check(f"{mode}: a trusted-only peer silent while its login "
-                 "process was stopped past haproxy_timeout: timed out"):
+                 "process was stopped past haproxy_timeout: timed out, "
+                 "diagnosis silent, duration past the timer"):
         timed_out(dc)
+    with t.check(f"{mode}: a trusted-only peer whose TLS ClientHello came "
+                 "while its login process was stopped past haproxy_timeout: "
+                 "rejected, diagnosis tls_client_hello, not a timeout"):
+        rejected_late(dc)
     with t.check(f"{mode}: a peer in both lists silent while its login "
                  "process was stopped past haproxy_direct_wait: a direct "
                  "client, no_header"):
