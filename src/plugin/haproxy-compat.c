@@ -193,24 +193,46 @@ static bool haproxy_client_is_trusted(struct client *client)
 	return haproxy_networks_match(trusted, &client->ip);
 }
 
-/* The local_name filters of the configuration, each a list of names
-   that may hold wildcards, asked for when the first header with an
-   AUTHORITY comes; not created if the config process could not tell. */
+/* The names of the configuration's local_name filters, which may hold
+   wildcards, asked for when the first header with an AUTHORITY comes. */
+enum haproxy_local_names_state {
+	HAPROXY_LOCAL_NAMES_NOT_ASKED,
+	/* The config process could not tell. */
+	HAPROXY_LOCAL_NAMES_UNKNOWN,
+	HAPROXY_LOCAL_NAMES_KNOWN,
+};
+static enum haproxy_local_names_state haproxy_local_names_state =
+	HAPROXY_LOCAL_NAMES_NOT_ASKED;
 static pool_t haproxy_local_names_pool = NULL;
 static ARRAY_TYPE(const_string) haproxy_local_names;
-static bool haproxy_local_names_asked = FALSE;
+
+/* A filter's names are separated by spaces. */
+static void haproxy_local_names_add(const char *names)
+{
+	const char *const *name;
+
+	for (name = t_strsplit_spaces(names, " "); *name != NULL; name++) {
+		const char *copy = p_strdup(haproxy_local_names_pool, *name);
+
+		array_push_back(&haproxy_local_names, &copy);
+	}
+}
 
 static const char *const *haproxy_local_names_get(void)
 {
 	const char *const *filters, *const *args, *error;
 
-	if (haproxy_local_names_asked) {
-		return array_is_created(&haproxy_local_names) ?
-			array_front(&haproxy_local_names) : NULL;
+	switch (haproxy_local_names_state) {
+	case HAPROXY_LOCAL_NAMES_NOT_ASKED:
+		break;
+	case HAPROXY_LOCAL_NAMES_UNKNOWN:
+		return NULL;
+	case HAPROXY_LOCAL_NAMES_KNOWN:
+		return array_front(&haproxy_local_names);
 	}
-	haproxy_local_names_asked = TRUE;
 	if (master_service_settings_get_filters(master_service, &filters,
 						&error) < 0) {
+		haproxy_local_names_state = HAPROXY_LOCAL_NAMES_UNKNOWN;
 		i_warning("haproxy: Cannot list the local_name filters, so "
 			  "the settings are read again for every AUTHORITY: "
 			  "%s", error);
@@ -222,36 +244,28 @@ static const char *const *haproxy_local_names_get(void)
 	for (; *filters != NULL; filters++) {
 		for (args = t_strsplit_tabescaped(*filters); *args != NULL;
 		     args++) {
-			if (str_begins(*args, "local-name=")) {
-				const char *name = p_strdup(
-					haproxy_local_names_pool, *args + 11);
-
-				array_push_back(&haproxy_local_names, &name);
-			}
+			if (str_begins(*args, "local-name="))
+				haproxy_local_names_add(*args + 11);
 		}
 	}
 	array_append_zero(&haproxy_local_names);
+	haproxy_local_names_state = HAPROXY_LOCAL_NAMES_KNOWN;
 	return array_front(&haproxy_local_names);
 }
 
-/* Whether a local_name { } block may match name: a filter's names are
-   separated by spaces and may hold wildcards, and which side config's
-   matching takes as the pattern is not ours to know, so both are tried.
-   When in doubt, yes: that costs a settings read, not a setting. */
+/* Whether a local_name { } block may match name: which side config's
+   matching takes as the wildcard pattern is not ours to know, so both are
+   tried. When in doubt, yes: that costs a settings read, not a setting. */
 static bool haproxy_local_name_may_match(const char *name)
 {
-	const char *const *filter = haproxy_local_names_get();
-	const char *const *mask;
+	const char *const *mask = haproxy_local_names_get();
 
-	if (filter == NULL)
+	if (mask == NULL)
 		return TRUE;
-	for (; *filter != NULL; filter++) {
-		for (mask = t_strsplit_spaces(*filter, " "); *mask != NULL;
-		     mask++) {
-			if (dns_match_wildcard(name, *mask) == 0 ||
-			    dns_match_wildcard(*mask, name) == 0)
-				return TRUE;
-		}
+	for (; *mask != NULL; mask++) {
+		if (dns_match_wildcard(name, *mask) == 0 ||
+		    dns_match_wildcard(*mask, name) == 0)
+			return TRUE;
 	}
 	return FALSE;
 }

@@ -13,9 +13,12 @@ read with that name:
   LOGIN works without the SSL TLV. (2.4 counts every proxied client as
   secured unless ssl = required, trusted or not.)
 
-Headers without AUTHORITY, or with another name, get none of it. Every
-case runs with a long-lived imap-login and in the default mode, one
-client per process.
+Headers without AUTHORITY, or with another name, get none of it. A
+block's name may be a wildcard, and on Dovecot 2.3 a block may list
+several names: each of them applies the block too (2.3's plugin reads the
+settings again only for a name some block may match). Every case runs
+with a long-lived imap-login and in the default mode, one client per
+process.
 """
 
 import re
@@ -31,6 +34,10 @@ GREETING = "Greetings from mail.example.test."
 CAPABILITY = "XLOCALNAME"
 SRC_IP, SRC_PORT = "198.51.100.7", 40000
 ORIGINATING_IP = "203.0.113.5"
+# Blocks whose greeting alone tells that they applied.
+WILDCARD, WILDCARD_GREETING = "*.wild.test", "Greetings from the wild."
+NAMES, NAMES_GREETING = "first.example.test alt.example.test", \
+    "Greetings from alt."
 
 
 def block(dut):
@@ -39,7 +46,13 @@ def block(dut):
             + "".join("  " + line + "\n" for line in
                       dut.imap_capability_add(CAPABILITY).splitlines())
             + f"  login_trusted_networks = {SRC_IP}/32\n"
-            "}\n")
+            "}\n"
+            f"local_name {WILDCARD} {{\n"
+            f"  login_greeting = {WILDCARD_GREETING}\n"
+            "}\n"
+            + (f'local_name "{NAMES}" {{\n'
+               f"  login_greeting = {NAMES_GREETING}\n"
+               "}\n" if dut.syntax == "2.3" else ""))
 
 
 def session(dc, authority, commands):
@@ -74,6 +87,17 @@ def capabilities(lines):
 
 def tagged(lines, tag):
     return next(line for line in lines if line.startswith(tag + " "))
+
+
+def other_blocks(t, dc, mode):
+    names = [("imap.wild.test", WILDCARD_GREETING, f"the {WILDCARD} block")]
+    if dc.under_test.syntax == "2.3":
+        names.append(("alt.example.test", NAMES_GREETING,
+                      f'the second name of the "{NAMES}" block'))
+    for authority, expected, block_name in names:
+        lines = session(dc, authority, [("a", "CAPABILITY")])
+        t.eq(greeting(lines), expected, f"{mode}: AUTHORITY {authority}: "
+             f"the greeting is the login_greeting of {block_name}")
 
 
 def cases(t, dc, mode):
@@ -139,6 +163,7 @@ def main(t):
                          extra_config=block(dut) + lines)
             with dc:
                 cases(t, dc, mode)
+                other_blocks(t, dc, mode)
 
 
 with Tap() as t:
