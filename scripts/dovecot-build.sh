@@ -23,6 +23,11 @@ for tar in "$core_tar" "$sieve_tar"; do
 done
 
 stamp=$(sha256sum "$core_tar" "$sieve_tar" | awk '{ print $1 }' | tr '\n' ' ')
+# One build of a version at a time: matrix runs of several work trees may
+# ask for the same one at once, and the second waits for the first.
+mkdir -p "$root"
+exec 9>"$root/.lock-$version"
+flock 9
 if [ -x "$prefix/sbin/dovecot" ] &&
    [ "$(cat "$prefix/.built-from" 2>/dev/null)" = "$stamp" ]; then
 	echo "$prefix"
@@ -57,6 +62,14 @@ step() {
 }
 
 cd "$work/dovecot-$version"
+# A release tarball (2.4.5) has configure and its own Unicode data, whose
+# generated tables newer files than Debian's would not match: build it as
+# it is. git archive trees (the others) need both made first.
+if [ -x configure ]; then
+	release=yes
+else
+	release=no
+fi
 case $version in
 2.3.*)
 	cp $ucd/UnicodeData.txt src/lib/
@@ -71,7 +84,9 @@ case $version in
 	export PANDOC=false
 	;;
 *)
-	if [ -d src/lib/ucd ]; then
+	if [ $release = yes ]; then
+		:
+	elif [ -d src/lib/ucd ]; then
 		for f in CaseFolding.txt CompositionExclusions.txt \
 			DerivedCoreProperties.txt DerivedNormalizationProps.txt \
 			PropertyValueAliases.txt PropList.txt SpecialCasing.txt \
@@ -87,7 +102,7 @@ case $version in
 		cp $ucd/auxiliary/WordBreakProperty.txt $ucd/PropList.txt \
 			src/lib-language/
 	fi
-	step ./autogen.sh
+	[ $release = yes ] || step ./autogen.sh
 	flags="--without-flatcurve --without-apparmor --without-pcre2"
 	sieve_flags=
 	;;
@@ -101,7 +116,8 @@ step make -j"$(nproc)"
 step make install
 
 cd "$work/$pigeonhole"
-step env ACLOCAL_PATH="$prefix/share/aclocal" ./autogen.sh
+[ -x configure ] ||
+	step env ACLOCAL_PATH="$prefix/share/aclocal" ./autogen.sh
 # shellcheck disable=SC2086
 step ./configure --prefix="$prefix" --with-dovecot="$prefix/lib/dovecot" \
 	--disable-static $sieve_flags
