@@ -116,8 +116,15 @@ step make -j"$(nproc)"
 step make install
 
 cd "$work/$pigeonhole"
-[ -x configure ] ||
+if [ ! -x configure ]; then
 	step env ACLOCAL_PATH="$prefix/share/aclocal" ./autogen.sh
+elif [ ! -d doc/rfc ]; then
+	# Debian's orig tarball (2.4.5) leaves out the RFCs that configure
+	# still names, as Debian's own build does: drop them, regenerate.
+	sed -i '/doc\/rfc\/Makefile/d' configure.ac
+	sed -i '/^[[:space:]]*rfc \\$/d' doc/Makefile.am
+	step env ACLOCAL_PATH="$prefix/share/aclocal" autoreconf -fi
+fi
 # shellcheck disable=SC2086
 step ./configure --prefix="$prefix" --with-dovecot="$prefix/lib/dovecot" \
 	--disable-static $sieve_flags
