@@ -33,6 +33,12 @@ if [ ! -e "$policy" ]; then
 	trap 'rm -f "$policy"' EXIT
 fi
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
+# Builds of several Dovecot versions may ask at once: one apt at a time,
+# and wait for anybody else's apt rather than fail.
+exec 9>/var/lib/apt/dovecot-haproxy-deps.lock
+flock 9
+wait_lock="-o DPkg::Lock::Timeout=600"
 # shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends $missing >/dev/null
+apt-get $wait_lock update -qq
+# shellcheck disable=SC2086
+apt-get $wait_lock install -y -qq --no-install-recommends $missing >/dev/null
