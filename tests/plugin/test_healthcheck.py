@@ -23,19 +23,18 @@ gets it, and keeps its server UP.
 
 Each backend has a listener of its own, so the metric and the log tell
 the checks apart. Hand-made connections from the proxy's address test the
-edges: a close after the header was read, a close while the login process
-was stopped (so that it has come when the process reads the header), a
-client that waits for its greeting, and one that sends its command and
-half-closes at once.
+edges: a close while the login process was stopped (so that it has come
+when the process reads the header), a client that waits for its greeting,
+and one that sends its command and half-closes at once. test_busy has the
+close that comes after the header was read, with a longer wait.
 """
 
 import socket
 import struct
 import time
 
-from headers import (can_see_epoll_wait, context_switches, header,
-                     header_finished, login_pids, proxy_connect, stopped,
-                     waiting_process)
+from headers import (can_see_epoll_wait, header, header_finished,
+                     login_pids, proxy_connect, stopped, waiting_process)
 from sandbox import (CLIENT_IP, PASSWORD, PROXY_IP, TIMEOUT, Dovecot,
                      HAProxy, IMAP, Listener, Sandbox, assert_login,
                      dovecot_under_test, plugin_dir, recv_all,
@@ -182,35 +181,11 @@ def reset(sock):
     sock.close()
 
 
-def closed_after_read(dc, v1, rst):
-    """The proxy's own header, read by an idle login process, then a close
-    or reset: a health check."""
-    listener = dc.listener(HAND)
-    mark = dc.log_mark()
-    began = time.monotonic()
-    with proxy_connect(listener) as sock:
-        port = sock.getsockname()[1]
-        waiting = waiting_process(dc, listener, sock, began)
-        slept = context_switches(waiting.pid)
-        sock.sendall(own_header(sock, listener, v1))
-        # It has read the header and waits again.
-        waiting_process(dc, listener, sock, began, again=waiting,
-                        slept_since=slept)
-        if rst:
-            reset(sock)
-    event = header_finished(dc, port, mark)
-    assert (event["result"], event["version"], event["command"]) == \
-        ("health_check", 1 if v1 else 2, "proxy" if v1 else "local"), event
-    dc.wait_for_log(
-        r"Debug: haproxy: Health check: the proxy closed its connection "
-        rf"after the PROXY {'v1' if v1 else 'v2 LOCAL'} header "
-        rf"\(rip={PROXY_IP}, rport={port}, listener={HAND}\)$", since=mark)
-
-
 def closed_while_stopped(dc, data, rst):
     """data from the proxy, and its close or reset, while the login process
     that waits for the connection is stopped: the close is there when the
-    process reads the header. The event's result."""
+    process reads the header. The event, once the debug line of a health
+    check is checked."""
     listener = dc.listener(HAND)
     mark = dc.log_mark()
     began = time.monotonic()
@@ -225,7 +200,15 @@ def closed_while_stopped(dc, data, rst):
             sock.close()
     finally:
         sock.close()
-    return header_finished(dc, port, mark)["result"]
+    event = header_finished(dc, port, mark)
+    if event["result"] == "health_check":
+        dc.wait_for_log(
+            r"Debug: haproxy: Health check: the proxy closed its "
+            rf"connection after the PROXY v{event['version']}"
+            rf"{' LOCAL' if event['command'] == 'local' else ''} header "
+            rf"\(rip={PROXY_IP}, rport={port}, listener={HAND}\)$",
+            since=mark)
+    return event
 
 
 def waits_for_greeting(dc, v1):
@@ -271,20 +254,20 @@ def hand_made(t, dc, mode):
     for v1, rst, what in ((False, False, "v2 LOCAL, then FIN"),
                           (True, True, "v1 with the connection's own "
                            "addresses, then RST")):
-        with t.check(f"{mode}: a hand-made check, {what} once the login "
-                     "process has read the header: result=health_check"):
-            closed_after_read(dc, v1, rst)
         with t.check(f"{mode}: a hand-made check, {what} while the login "
                      "process is stopped: result=health_check"):
-            assert closed_while_stopped(
+            event = closed_while_stopped(
                 dc, lambda sock, v1=v1: own_header(sock, dc.listener(HAND),
-                                                   v1), rst) == \
-                "health_check"
+                                                   v1), rst)
+            assert (event["result"], event["version"],
+                    event["command"]) == ("health_check", 1 if v1 else 2,
+                                          "proxy" if v1 else "local"), event
     with t.check(f"{mode}: a hand-made connection from the proxy, v1 with a "
                  "client's addresses, then FIN: result=accepted"):
-        assert closed_while_stopped(dc, lambda sock: header(
+        event = closed_while_stopped(dc, lambda sock: header(
             "-1", "--src", f"{CLIENT_IP}:40000", "--dst",
-            f"{dc.listener(HAND).address}:143"), False) == "accepted"
+            f"{dc.listener(HAND).address}:143"), False)
+        assert event["result"] == "accepted", event
     for v1, what in ((False, "v2 LOCAL"),
                      (True, "v1 with the connection's own addresses")):
         with t.check(f"{mode}: a client from the proxy's address, {what}, "
