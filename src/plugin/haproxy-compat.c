@@ -95,6 +95,43 @@ bool haproxy_settings_per_listener(void)
 }
 #endif
 
+#ifdef HAVE_ACCEPTED_LISTENER_FD
+/* The peer of a connection the master accepted, into conn. getpeername()
+   fails once the peer has reset the connection, as a health check does
+   right after its header; Linux still has the address accept() would
+   have given, as SO_PEERNAME, and the header is still there to read. */
+static void haproxy_preaccepted_peer(struct master_service_connection *conn)
+{
+	union {
+		struct sockaddr_in sin;
+		struct sockaddr_in6 sin6;
+	} so;
+	/* No more than the address is long, or Linux refuses. */
+	socklen_t size = conn->local_ip.family == AF_INET6 ?
+		sizeof(so.sin6) : sizeof(so.sin);
+
+	if (net_getpeername(conn->fd, &conn->remote_ip,
+			    &conn->remote_port) == 0)
+		return;
+#ifdef SO_PEERNAME
+	i_zero(&so);
+	if (getsockopt(conn->fd, SOL_SOCKET, SO_PEERNAME, &so, &size) < 0)
+		return;
+	if (so.sin.sin_family == AF_INET && conn->local_ip.family == AF_INET) {
+		conn->remote_ip.family = AF_INET;
+		conn->remote_ip.u.ip4 = so.sin.sin_addr;
+		conn->remote_port = ntohs(so.sin.sin_port);
+	} else if (so.sin6.sin6_family == AF_INET6 &&
+		   conn->local_ip.family == AF_INET6) {
+		conn->remote_ip.family = AF_INET6;
+		conn->remote_ip.u.ip6 = so.sin6.sin6_addr;
+		conn->remote_ip.scope_id = so.sin6.sin6_scope_id;
+		conn->remote_port = ntohs(so.sin6.sin6_port);
+	}
+#endif
+}
+#endif
+
 bool haproxy_take_preaccepted(bool (*is_ours)(int listen_fd),
 			      struct master_service_connection *conn_r)
 {
@@ -113,12 +150,10 @@ bool haproxy_take_preaccepted(bool (*is_ours)(int listen_fd),
 	conn_r->name = l->name != NULL ? l->name : "";
 	conn_r->type = l->type != NULL ? l->type : "";
 	conn_r->ssl = l->ssl;
-	/* Fails if the peer has reset the connection meanwhile: the
-	   address then stays unset. */
-	(void)net_getpeername(conn_r->fd, &conn_r->remote_ip,
-			      &conn_r->remote_port);
 	(void)net_getsockname(conn_r->fd, &conn_r->local_ip,
 			      &conn_r->local_port);
+	/* Unset where the system cannot tell. */
+	haproxy_preaccepted_peer(conn_r);
 	conn_r->real_remote_ip = conn_r->remote_ip;
 	conn_r->real_remote_port = conn_r->remote_port;
 	conn_r->real_local_ip = conn_r->local_ip;

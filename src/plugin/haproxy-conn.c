@@ -1,6 +1,7 @@
 /* A connection on a haproxy listener until its PROXY header is read, or
-   until it turns out to be a direct client: a state machine driven by
-   the socket and two timers, haproxy_direct_wait and haproxy_timeout.
+   until it turns out to be a direct client or a health check: a state
+   machine driven by the socket and two timers, haproxy_direct_wait and
+   haproxy_timeout.
 
    Dovecot's ioloop runs the timeouts that expired before the ios that
    became ready in the same pass. A busy login process may therefore run
@@ -45,6 +46,11 @@ enum haproxy_conn_state {
 	HAPROXY_CONN_STATE_SIGNATURE,
 	/* A proxy: every byte is header until the header is complete. */
 	HAPROXY_CONN_STATE_HEADER,
+	/* The header was one a health check sends (v2 LOCAL, or the
+	   connection's own addresses). A layer 4 check closes or resets the
+	   connection without a word; a client sends a byte or, waiting for
+	   the greeting, stays silent for haproxy_direct_wait. */
+	HAPROXY_CONN_STATE_CHECK,
 };
 
 /* What a step of the state machine leaves to do. */
@@ -69,10 +75,17 @@ struct haproxy_conn {
 	enum haproxy_conn_state state;
 	struct haproxy_reader reader;
 	struct io *io;
-	/* haproxy_timeout */
+	/* haproxy_timeout, until the header is complete */
 	struct timeout *to;
-	/* haproxy_direct_wait, in state FIRST_BYTE */
+	/* haproxy_direct_wait, in state FIRST_BYTE from the accept and in
+	   state CHECK from the header */
 	struct timeout *to_direct;
+
+	/* The header read, once it is applied: what the event says of it,
+	   and its facts (NULL without TLVs) until the client has them. */
+	unsigned int version;
+	enum proxy_command command;
+	struct haproxy_facts *facts;
 };
 
 static unsigned int haproxy_timeout_secs;
@@ -274,43 +287,40 @@ static const char *haproxy_facts_str(const struct haproxy_facts *facts)
 	return str_c(str);
 }
 
-static const char *haproxy_header_name(const struct proxy_header *hdr)
+static const char *haproxy_header_name(const struct haproxy_conn *hc)
 {
-	return t_strdup_printf("PROXY v%u%s", hdr->version,
-			       hdr->command == PROXY_CMD_LOCAL ? " LOCAL" : "");
+	return t_strdup_printf("PROXY v%u%s", hc->version,
+			       hc->command == PROXY_CMD_LOCAL ? " LOCAL" : "");
 }
 
 /* The event of a header that was read, with what it says, and room for
    more fields: result, the connection's four, version and command. */
 #define HAPROXY_HEADER_EVENT_FIELDS 7
 static struct event *
-haproxy_conn_header_event(struct haproxy_conn *hc,
-			  const struct proxy_header *hdr, const char *result,
+haproxy_conn_header_event(struct haproxy_conn *hc, const char *result,
 			  unsigned int more)
 {
 	struct event *event = haproxy_conn_event(hc, result,
 		HAPROXY_HEADER_EVENT_FIELDS + more);
 
-	event_add_int(event, "version", hdr->version);
-	event_add_str(event, "command", hdr->command == PROXY_CMD_PROXY ?
+	event_add_int(event, "version", hc->version);
+	event_add_str(event, "command", hc->command == PROXY_CMD_PROXY ?
 		      "proxy" : "local");
 	return event;
 }
 
-static void
-haproxy_conn_log_accepted(struct haproxy_conn *hc,
-			  const struct proxy_header *hdr,
-			  const struct haproxy_facts *facts)
+static void haproxy_conn_log_accepted(struct haproxy_conn *hc)
 {
+	const struct haproxy_facts *facts = hc->facts;
 	/* The header's addresses, and every fact. */
-	struct event *event = haproxy_conn_header_event(hc, hdr, "accepted",
+	struct event *event = haproxy_conn_header_event(hc, "accepted",
 		4 + (facts == NULL ? 0 : array_count(&facts->fields)));
 	const struct haproxy_fact *fact;
 
 	if (!CONN_PROXIED(&hc->conn)) {
 		e_debug(event, "PROXY v%u %s: using the connection's own "
-			"addresses (%s)", hdr->version,
-			hdr->command == PROXY_CMD_PROXY ? "without addresses" :
+			"addresses (%s)", hc->version,
+			hc->command == PROXY_CMD_PROXY ? "without addresses" :
 			"LOCAL", haproxy_conn_peer(&hc->conn));
 		event_unref(&event);
 		return;
@@ -324,54 +334,66 @@ haproxy_conn_log_accepted(struct haproxy_conn *hc,
 			event_add_str(event, fact->key, fact->value);
 	}
 	e_debug(event, "PROXY v%u: client %s:%u, server %s:%u (%s%s)",
-		hdr->version, haproxy_ip_str(&hc->conn.remote_ip),
+		hc->version, haproxy_ip_str(&hc->conn.remote_ip),
 		hc->conn.remote_port, haproxy_ip_str(&hc->conn.local_ip),
 		hc->conn.local_port, haproxy_conn_peer(&hc->conn),
 		haproxy_facts_str(facts));
 	event_unref(&event);
 }
 
-/* A layer 4 health check closes right after its header: no login client,
-   greeting or auth request for it. Clients' connections are not asked. */
-static bool
-haproxy_conn_is_health_check(struct haproxy_conn *hc,
-			     const struct proxy_header *hdr)
+/* An applied header's connection goes on as a client. */
+static enum haproxy_step haproxy_conn_accept(struct haproxy_conn *hc)
 {
+	haproxy_conn_log_accepted(hc);
+	if (hc->facts != NULL)
+		haproxy_facts_hand_off(&hc->facts);
+	return HAPROXY_STEP_PASS;
+}
+
+/* State CHECK: the peer's close or reset makes the connection a health
+   check, which gets no login client, greeting or auth request; a byte
+   makes it a client, whose bytes stay in the socket. */
+static enum haproxy_step haproxy_conn_check(struct haproxy_conn *hc)
+{
+	struct haproxy_read_error error;
+	enum haproxy_read_result result;
 	struct event *event;
 
-	if (!haproxy_policy_is_proxys_own(&hc->conn, hdr) ||
-	    !haproxy_reader_peer_closed(&hc->reader))
-		return FALSE;
-	event = haproxy_conn_header_event(hc, hdr, "health_check", 0);
+	i_zero(&error);
+	result = haproxy_reader_after_header(&hc->reader, &error);
+	if (result == HAPROXY_READ_COMPLETE)
+		return haproxy_conn_accept(hc);
+	if (result != HAPROXY_READ_CLOSED)
+		return haproxy_conn_read_failed(hc, result, &error);
+	event = haproxy_conn_header_event(hc, "health_check", 0);
 	e_debug(event, "Health check: the proxy closed its connection after "
-		"the %s header (%s)", haproxy_header_name(hdr),
+		"the %s header (%s)", haproxy_header_name(hc),
 		haproxy_conn_peer(&hc->conn));
 	event_unref(&event);
-	return TRUE;
+	return HAPROXY_STEP_CLOSE;
 }
 
 /* A complete header: apply it, or say why not. */
 static enum haproxy_step
 haproxy_conn_header(struct haproxy_conn *hc, const struct proxy_header *hdr)
 {
-	/* Only TLVs have facts to keep for the client. */
-	struct haproxy_facts *facts = hdr->tlvs.size == 0 ? NULL :
-		haproxy_facts_new(hc->conn.fd);
 	const char *error_code, *error;
 
-	if (!haproxy_header_apply(hdr, &hc->conn, facts, hc->listener->event,
-				  &error_code, &error)) {
+	/* Only TLVs have facts to keep for the client. */
+	if (hdr->tlvs.size > 0)
+		hc->facts = haproxy_facts_new(hc->conn.fd);
+	if (!haproxy_header_apply(hdr, &hc->conn, hc->facts,
+				  hc->listener->event, &error_code, &error)) {
 		haproxy_conn_fail(hc, LOG_TYPE_ERROR, "rejected",
 				  error_code, error);
-	} else if (!haproxy_conn_is_health_check(hc, hdr)) {
-		haproxy_conn_log_accepted(hc, hdr, facts);
-		if (facts != NULL)
-			haproxy_facts_hand_off(&facts);
-		return HAPROXY_STEP_PASS;
+		return HAPROXY_STEP_CLOSE;
 	}
-	if (facts != NULL)
-		haproxy_facts_free(&facts);
-	return HAPROXY_STEP_CLOSE;
+	hc->version = hdr->version;
+	hc->command = hdr->command;
+	if (!haproxy_policy_is_proxys_own(&hc->conn, hdr))
+		return haproxy_conn_accept(hc);
+	hc->state = HAPROXY_CONN_STATE_CHECK;
+	return haproxy_conn_check(hc);
 }
 
 /* A peer that may connect either way: do its first bytes decide? */
@@ -410,6 +432,8 @@ static enum haproxy_step haproxy_conn_step(struct haproxy_conn *hc)
 	enum haproxy_read_result result;
 	struct proxy_header hdr;
 
+	if (hc->state == HAPROXY_CONN_STATE_CHECK)
+		return haproxy_conn_check(hc);
 	if (hc->state != HAPROXY_CONN_STATE_HEADER) {
 		enum haproxy_step step = haproxy_conn_signature(hc);
 
@@ -431,6 +455,8 @@ static void haproxy_conn_free(struct haproxy_conn **_hc)
 	io_remove(&hc->io);
 	timeout_remove(&hc->to);
 	timeout_remove(&hc->to_direct);
+	if (hc->facts != NULL)
+		haproxy_facts_free(&hc->facts);
 	haproxy_reader_deinit(&hc->reader);
 	i_free(hc);
 }
@@ -450,12 +476,20 @@ static void haproxy_conn_finish(struct haproxy_conn *hc, enum haproxy_step step)
 	master_service_client_connection_handled(master_service, &conn);
 }
 
+static void haproxy_conn_arm(struct haproxy_conn *hc);
+
+/* After a step: wait on for what the state waits for, or finish. */
+static void haproxy_conn_next(struct haproxy_conn *hc, enum haproxy_step step)
+{
+	if (step == HAPROXY_STEP_WAIT)
+		haproxy_conn_arm(hc);
+	else
+		haproxy_conn_finish(hc, step);
+}
+
 static void haproxy_conn_input(struct haproxy_conn *hc)
 {
-	enum haproxy_step step = haproxy_conn_step(hc);
-
-	if (step != HAPROXY_STEP_WAIT)
-		haproxy_conn_finish(hc, step);
+	haproxy_conn_next(hc, haproxy_conn_step(hc));
 }
 
 static void haproxy_conn_fail_timeout(struct haproxy_conn *hc)
@@ -483,30 +517,60 @@ static void haproxy_conn_timeout(struct haproxy_conn *hc)
 	/* The header may have come in time, only not been read yet. */
 	enum haproxy_step step = haproxy_conn_step(hc);
 
-	if (step == HAPROXY_STEP_WAIT) {
+	if (step == HAPROXY_STEP_WAIT &&
+	    hc->state != HAPROXY_CONN_STATE_CHECK) {
 		haproxy_conn_fail_timeout(hc);
 		step = HAPROXY_STEP_CLOSE;
 	}
-	haproxy_conn_finish(hc, step);
+	haproxy_conn_next(hc, step);
 }
 
-/* A peer that may connect either way and has not said a word for
-   haproxy_direct_wait: IMAP, POP3, SMTP and ManageSieve clients wait for
-   the greeting, a proxy would have sent its header by now. */
+/* A peer that has not said a word for haproxy_direct_wait: IMAP, POP3,
+   SMTP and ManageSieve clients wait for the greeting. In state FIRST_BYTE
+   a proxy would have sent its header by now: a direct client. In state
+   CHECK a health check would have closed by now: a client of the
+   proxy's. */
 static void haproxy_conn_direct_timeout(struct haproxy_conn *hc)
 {
-	/* Its first bytes may have come in time, only not been read yet. */
+	enum haproxy_conn_state state = hc->state;
+	/* What came in time decides, though not read yet; it may also end
+	   the state, and a new one waits anew. */
 	enum haproxy_step step = haproxy_conn_step(hc);
 
-	if (step == HAPROXY_STEP_WAIT) {
-		if (hc->state != HAPROXY_CONN_STATE_FIRST_BYTE)
-			return;
-		haproxy_log_direct(hc->listener, &hc->conn, &hc->accepted,
-				   "no_header",
-				   "nothing sent within haproxy_direct_wait");
-		step = HAPROXY_STEP_PASS;
+	if (step == HAPROXY_STEP_WAIT && hc->state == state) {
+		if (state == HAPROXY_CONN_STATE_CHECK)
+			step = haproxy_conn_accept(hc);
+		else {
+			haproxy_log_direct(hc->listener, &hc->conn,
+					   &hc->accepted, "no_header",
+				"nothing sent within haproxy_direct_wait");
+			step = HAPROXY_STEP_PASS;
+		}
 	}
-	haproxy_conn_finish(hc, step);
+	haproxy_conn_next(hc, step);
+}
+
+/* Wait for the socket, for haproxy_timeout until the header is complete,
+   and for haproxy_direct_wait in states FIRST_BYTE and CHECK. Each is
+   armed once; leaving FIRST_BYTE removes its wait, so that CHECK has a
+   whole one from its header. */
+static void haproxy_conn_arm(struct haproxy_conn *hc)
+{
+	bool header_done = hc->state == HAPROXY_CONN_STATE_CHECK;
+
+	if (hc->io == NULL)
+		hc->io = io_add(hc->conn.fd, IO_READ, haproxy_conn_input, hc);
+	if (header_done)
+		timeout_remove(&hc->to);
+	else if (hc->to == NULL) {
+		hc->to = timeout_add(haproxy_timeout_secs * 1000,
+				     haproxy_conn_timeout, hc);
+	}
+	if (hc->to_direct == NULL &&
+	    (hc->state == HAPROXY_CONN_STATE_FIRST_BYTE || header_done)) {
+		hc->to_direct = timeout_add(hc->listener->direct_wait_msecs,
+					    haproxy_conn_direct_timeout, hc);
+	}
 }
 
 static struct haproxy_conn *
@@ -574,13 +638,7 @@ void haproxy_conn_new(const struct haproxy_listener *listener,
 		return;
 	}
 	master_service_client_connection_accept(conn);
-	hc->io = io_add(conn->fd, IO_READ, haproxy_conn_input, hc);
-	hc->to = timeout_add(haproxy_timeout_secs * 1000,
-			     haproxy_conn_timeout, hc);
-	if (hc->state == HAPROXY_CONN_STATE_FIRST_BYTE) {
-		hc->to_direct = timeout_add(listener->direct_wait_msecs,
-					    haproxy_conn_direct_timeout, hc);
-	}
+	haproxy_conn_arm(hc);
 	DLLIST_PREPEND(&haproxy_conns, hc);
 }
 

@@ -103,8 +103,9 @@ haproxy_listener_init(struct haproxy_listener *listener, const char *name,
 				set->haproxy_direct_wait, timeout_secs);
 		}
 		listener->direct = direct;
-		listener->direct_wait_msecs = set->haproxy_direct_wait;
 	}
+	/* Also how long a health check has to close after its header. */
+	listener->direct_wait_msecs = set->haproxy_direct_wait;
 	haproxy_settings_put(&set);
 }
 

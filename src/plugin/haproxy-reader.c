@@ -165,10 +165,13 @@ size_t haproxy_reader_peek(struct haproxy_reader *reader, void *data,
 	return ret < 0 ? 0 : (size_t)ret;
 }
 
-bool haproxy_reader_peer_closed(struct haproxy_reader *reader)
+enum haproxy_read_result
+haproxy_reader_after_header(struct haproxy_reader *reader,
+			    struct haproxy_read_error *error_r)
 {
 	char c;
 	ssize_t ret = haproxy_recv(reader->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
 
-	return ret == 0 || (ret < 0 && errno == ECONNRESET);
+	return ret > 0 ? HAPROXY_READ_COMPLETE :
+		haproxy_recv_result(ret, error_r);
 }

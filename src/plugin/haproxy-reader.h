@@ -70,7 +70,10 @@ haproxy_reader_read(struct haproxy_reader *reader, struct proxy_header *hdr_r,
 size_t haproxy_reader_peek(struct haproxy_reader *reader, void *data,
 			   size_t size);
 
-/* Whether the peer has closed or reset the connection already. */
-bool haproxy_reader_peer_closed(struct haproxy_reader *reader);
+/* What followed a complete header so far, taking nothing: COMPLETE once
+   a byte has come, WAIT while none has, or CLOSED or FAILED. */
+enum haproxy_read_result
+haproxy_reader_after_header(struct haproxy_reader *reader,
+			    struct haproxy_read_error *error_r);
 
 #endif

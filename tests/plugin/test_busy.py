@@ -16,6 +16,12 @@ case sends, sleeps past the timer and continues the process (SIGCONT). The
 case checks that the process was stopped before the timer could expire,
 and what the haproxy_header_finished event exported: result, diagnosis of
 what came instead of a header, and a duration from accept to decision.
+A header that a health check sends arms haproxy_direct_wait once it is
+read: the close that came while the process was stopped makes it a
+health check, where silence would make it a client. The same close that
+comes at once, while the process waits, is the case of an idle server; it
+is here for the wait, which leaves the test more time than the default's
+200 ms.
 
 Who connects (Dovecot listens on DOVECOT_IP):
 - PROXY_IP: only in haproxy_trusted_networks, must send a header;
@@ -28,9 +34,10 @@ accepts that client before the process is up).
 
 import itertools
 import re
+import socket
 import time
 
-from headers import (can_see_epoll_wait, context_switches, header,
+from headers import (Waiting, can_see_epoll_wait, context_switches, header,
                      header_finished, proxy_connect, stopped,
                      waiting_process)
 from sandbox import (PROXY_IP, Dovecot, Listener, Sandbox, assert_login,
@@ -68,16 +75,22 @@ def settings(dut):
             + dut.json_log_exporter("json_log"))
 
 
-def stop_and_send(dc, sock, began, timer, before=b"", while_stopped=b""):
+def stop_and_send(dc, sock, began, timer, before=b"", while_stopped=b"",
+                  armed_by_before=False, finish=False):
     """Once the login process waits for sock's connection, until its first
-    timer that could decide expires (timer seconds after it was armed),
+    timer that could decide expires (timer seconds after it was armed, at
+    the accept or, armed_by_before, once the process has read before),
     and has looked at before (sent first, if any): stops it, sends
-    while_stopped, and continues it PAST seconds after that timer
-    expired."""
+    while_stopped and, if finish, a FIN, and continues it PAST seconds
+    after that timer expired."""
     listener = dc.listener("imap-proxy")
-    waiting = waiting_process(dc, listener, sock, began, timer=timer)
+    waiting = waiting_process(dc, listener, sock, began,
+                              timer=None if armed_by_before else timer)
     if before:
         slept = context_switches(waiting.pid)
+        if armed_by_before:
+            waiting = Waiting(waiting.pid, waiting.fd, time.monotonic(),
+                              None)
         sock.sendall(before)
         waiting = waiting_process(dc, listener, sock, began, timer=timer,
                                   again=waiting, slept_since=slept)
@@ -89,6 +102,8 @@ def stop_and_send(dc, sock, began, timer, before=b"", while_stopped=b""):
                                       "late")
         if while_stopped:
             sock.sendall(while_stopped)
+        if finish:
+            sock.shutdown(socket.SHUT_WR)
         time.sleep(max(0.0, waiting.armed_by + timer + PAST
                        - time.monotonic()))
 
@@ -205,6 +220,41 @@ def no_header(dc):
     assert_login(dc.wait_for_login("alice", mark), rip=MESH_IP, rport=port)
 
 
+def check_closed(dc, version, busy):
+    """A trusted-only peer's header of a health check (v2 LOCAL, v1 with the
+    connection's own addresses), read while the peer was still connected,
+    then its FIN: a health check, not a client waiting for its greeting.
+    busy: the FIN comes while the login process is stopped past
+    haproxy_direct_wait, whose timer must read the socket first; else once
+    the process waits again after reading the header, as on an idle
+    server."""
+    listener = dc.listener("imap-proxy")
+    mark = dc.log_mark()
+    began = time.monotonic()
+    with proxy_connect(listener, PROXY_IP) as sock:
+        port = sock.getsockname()[1]
+        data = header("--local") if version == "v2" else header(
+            "-1", "--src", f"{PROXY_IP}:{port}",
+            "--dst", f"{listener.address}:{listener.port}")
+        if busy:
+            stop_and_send(dc, sock, began, DIRECT_WAIT, before=data,
+                          armed_by_before=True, finish=True)
+        else:
+            waiting = waiting_process(dc, listener, sock, began)
+            slept = context_switches(waiting.pid)
+            sock.sendall(data)
+            waiting_process(dc, listener, sock, began, again=waiting,
+                            slept_since=slept)
+            sock.shutdown(socket.SHUT_WR)
+        reply = recv_all(sock)
+    assert reply == b"", reply
+    event = header_finished(dc, port, mark)
+    assert event["result"] == "health_check", event
+    if busy:
+        # Decided by the timer, which read the socket first.
+        assert event["duration"] >= DIRECT_WAIT * 1e6, event
+
+
 def cases(t, dc, mode):
     for version in ("v1", "v2"):
         with t.check(f"{mode}: a peer in both lists whose {version} header "
@@ -232,6 +282,16 @@ def cases(t, dc, mode):
                  "process was stopped past haproxy_direct_wait: a direct "
                  "client, no_header"):
         no_header(dc)
+    for version in ("v2", "v1"):
+        with t.check(f"{mode}: a trusted-only peer's {version} header of a "
+                     "health check, read, then its FIN: health_check, no "
+                     "greeting"):
+            check_closed(dc, version, busy=False)
+        with t.check(f"{mode}: a trusted-only peer's {version} header of a "
+                     "health check, read, then its FIN while its login "
+                     "process was stopped past haproxy_direct_wait: "
+                     "health_check, no greeting"):
+            check_closed(dc, version, busy=True)
 
 
 def main(t):

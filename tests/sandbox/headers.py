@@ -254,7 +254,8 @@ def waiting_process(dovecot, endpoint, sock, since, timer=None, again=None,
     again: this connection's Waiting from before something was sent that
     the process must look at, slept_since its context_switches() before
     that: it must have gone to sleep again since, with the fd polled or
-    not.
+    not. With again.armed_by None, what was sent arms the timer: after
+    again.armed_after, before the process sleeps again.
 
     Polls every millisecond; AssertionError after timeout, or at once when
     the timer can no longer be waited for."""
@@ -282,7 +283,8 @@ def waiting_process(dovecot, endpoint, sock, since, timer=None, again=None,
                     armed_after, sleep_seen = began, None
                     seen = f"process {pid} has fd {fd}, not polled yet"
                 else:
-                    armed_by = armed_by or time.monotonic()
+                    if again is None or again.armed_by is not None:
+                        armed_by = armed_by or time.monotonic()
                     sleep = _epoll_wait_timeout(pid)
                     switches = context_switches(pid)
                     seen_at = time.monotonic()
@@ -295,6 +297,7 @@ def waiting_process(dovecot, endpoint, sock, since, timer=None, again=None,
                         slept_after, slept_by = previous, seen_at
                     if sleep is not False and (slept_since is None or
                                                switches > slept_since):
+                        armed_by = armed_by or seen_at
                         if timer is None:
                             return Waiting(pid, fd, armed_after, armed_by)
                         assert sleep is not None, \
