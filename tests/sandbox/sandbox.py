@@ -753,6 +753,11 @@ class Dovecot(_Server):
             rf"^.* {service}: Info: {self.under_test.logged_in}: "
             rf"user=<{re.escape(user)}>.*", since=since).group(0))
 
+    def deaths(self, since=0):
+        """The log lines after offset since that tell of a process that
+        died: a panic, a fatal error, a child killed."""
+        return re.findall(r".*(?:Panic|Fatal|killed).*", self.log_text(since))
+
     def start(self):
         if self.smtp_sink:
             self.smtp_sink.start()
