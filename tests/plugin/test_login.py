@@ -4,8 +4,9 @@ through a real nginx (its stream module, PROXY v1), for every login
 service; and a plain listener next to the haproxy ones, untouched.
 
 Clients connect from CLIENT_IP through HAProxy or nginx (PROXY_IP) to
-Dovecot (DOVECOT_IP). The user "near" may only log in from the client's address and
-"far" only from the proxy's, so a login proves which address auth saw.
+Dovecot (DOVECOT_IP). The user "near" may only log in from the client's
+address and "far" only from the proxy's, so a login proves which address
+auth saw.
 
 The login services run in their default mode, one client per login
 process, which login lines ending in the process's pid show. From Dovecot
