@@ -7,6 +7,7 @@ set -eu
 packages="gcc libc6-dev make autoconf automake libtool pkg-config
 	dovecot-dev dovecot-core dovecot-imapd dovecot-pop3d
 	dovecot-submissiond dovecot-managesieved haproxy
+	nginx libnginx-mod-stream
 	libcmocka-dev libssl-dev openssl python3 curl
 	clang libclang-rt-dev gcovr
 	debhelper lintian groff-base man-db valgrind

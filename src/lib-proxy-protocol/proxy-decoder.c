@@ -25,6 +25,8 @@ static const struct {
 		"v1 protocol is not TCP4, TCP6 or UNKNOWN" },
 	[PROXY_ERROR_V1_BAD_ADDRESS] = { "v1_bad_address",
 		"v1 address is not valid for its protocol" },
+	[PROXY_ERROR_V1_MIXED_FAMILIES] = { "v1_mixed_families",
+		"v1 addresses are one IPv4 and one IPv6 address" },
 	[PROXY_ERROR_V1_BAD_PORT] = { "v1_bad_port",
 		"v1 port is not a number 0-65535" },
 	[PROXY_ERROR_V2_BAD_VERSION] = { "v2_bad_version",
@@ -259,6 +261,21 @@ parse_v1_address(enum proxy_family family, const struct proxy_token *token,
 	return parse_ipv6(token->data, token->size, endpoint->addr);
 }
 
+/* Why two addresses are not both of the announced family: an IPv4 and
+   an IPv6 one are a sender's mistake of its own. */
+static enum proxy_error
+v1_address_error(const struct proxy_token *src, const struct proxy_token *dst)
+{
+	unsigned char addr[16];
+	bool src4 = parse_ipv4(src->data, src->size, addr);
+	bool dst4 = parse_ipv4(dst->data, dst->size, addr);
+
+	if ((src4 && !dst4 && parse_ipv6(dst->data, dst->size, addr)) ||
+	    (dst4 && !src4 && parse_ipv6(src->data, src->size, addr)))
+		return PROXY_ERROR_V1_MIXED_FAMILIES;
+	return PROXY_ERROR_V1_BAD_ADDRESS;
+}
+
 static bool
 parse_v1_port(const struct proxy_token *token, struct proxy_endpoint *endpoint)
 {
@@ -306,7 +323,7 @@ parse_v1_line(const unsigned char *line, size_t size,
 		return proxy_fail(error_r, PROXY_ERROR_V1_BAD_SYNTAX);
 	if (!parse_v1_address(hdr->family, &src, &hdr->src) ||
 	    !parse_v1_address(hdr->family, &dst, &hdr->dst))
-		return proxy_fail(error_r, PROXY_ERROR_V1_BAD_ADDRESS);
+		return proxy_fail(error_r, v1_address_error(&src, &dst));
 	if (!parse_v1_port(&sport, &hdr->src) ||
 	    !parse_v1_port(&dport, &hdr->dst))
 		return proxy_fail(error_r, PROXY_ERROR_V1_BAD_PORT);

@@ -37,6 +37,10 @@ enum proxy_error {
 	PROXY_ERROR_V1_BAD_PROTOCOL,
 	/* Not an address of the announced family. */
 	PROXY_ERROR_V1_BAD_ADDRESS,
+	/* One IPv4 and one IPv6 address, which no protocol allows: written
+	   by nginx when its client's address and its own differ in family
+	   (nginx issue 1609). */
+	PROXY_ERROR_V1_MIXED_FAMILIES,
 	/* Not a decimal 0..65535 without leading zeros. */
 	PROXY_ERROR_V1_BAD_PORT,
 

@@ -9,9 +9,11 @@
 #include "llist.h"
 #include "client-common.h"
 #include "haproxy-compat.h"
+#include "haproxy-forward.h"
 #include "haproxy-client.h"
 
 static struct haproxy_facts *haproxy_facts_waiting = NULL;
+static bool (*haproxy_listener_is_ours)(const char *name);
 
 struct haproxy_facts *haproxy_facts_new(int fd)
 {
@@ -101,14 +103,14 @@ static void haproxy_client_allocated(struct client *client)
 	struct haproxy_facts *facts = haproxy_facts_take(client->fd);
 	const struct haproxy_fact *fact;
 
+	if (client->listener_name != NULL &&
+	    haproxy_listener_is_ours(client->listener_name))
+		haproxy_forward_guard(client, facts);
 	if (facts == NULL)
 		return;
 
-	array_foreach(&facts->fields, fact) {
+	array_foreach(&facts->fields, fact)
 		event_add_str(client->event, fact->key, fact->value);
-		if (fact->forward)
-			client_add_forward_field(client, fact->key, fact->value);
-	}
 	if (facts->hostname != NULL && client->local_name == facts->hostname) {
 		client->local_name = p_strdup(client->pool, facts->hostname);
 		haproxy_client_apply_local_name(client);
@@ -125,8 +127,10 @@ static const struct login_client_hooks haproxy_client_hooks = {
 	.client_allocated = haproxy_client_allocated,
 };
 
-void haproxy_client_init(struct module *module)
+void haproxy_client_init(struct module *module,
+			 bool (*listener_is_ours)(const char *name))
 {
+	haproxy_listener_is_ours = listener_is_ours;
 	login_client_hooks_add(module, &haproxy_client_hooks);
 }
 

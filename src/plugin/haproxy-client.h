@@ -7,7 +7,8 @@
    has its own copies. */
 struct haproxy_fact {
 	const char *key, *value;
-	/* Also a forward field: auth sees %{passdb:forward_<key>}. */
+	/* Also a forward field: auth sees %{passdb:forward_<key>}, from the
+	   header only (haproxy-forward.h). */
 	bool forward;
 };
 
@@ -41,7 +42,11 @@ void haproxy_facts_forget(int fd);
 
 struct module;
 
-void haproxy_client_init(struct module *module);
+/* listener_is_ours(name) tells whether a client's listener is a haproxy
+   one, whose clients' haproxy_* forward fields come from their header
+   only (haproxy-forward.h). */
+void haproxy_client_init(struct module *module,
+			 bool (*listener_is_ours)(const char *name));
 void haproxy_client_deinit(void);
 
 #endif

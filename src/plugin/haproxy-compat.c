@@ -19,9 +19,10 @@
 #endif
 #ifdef HAVE_LOGIN_SETTINGS_READ
 #  include "dns-util.h"
-#  include "strescape.h"
 #  include "login-settings.h"
 #endif
+#include "str.h"
+#include "strescape.h"
 
 const struct master_service_settings *haproxy_service_settings(void)
 {
@@ -189,6 +190,53 @@ void haproxy_event_add_ip(struct event *event, const char *key,
 	event_add_str(event, key, haproxy_ip_str(ip));
 #endif
 }
+
+#ifdef HAVE_FORWARD_FIELDS_ARRAY
+void haproxy_client_forward_fields_filter(struct client *client,
+	bool (*keep)(const char *field, void *context), void *context)
+{
+	unsigned int i = 0;
+
+	if (!array_is_created(&client->forward_fields))
+		return;
+	while (i < array_count(&client->forward_fields)) {
+		if (keep(array_idx_elem(&client->forward_fields, i), context))
+			i++;
+		else
+			array_delete(&client->forward_fields, i, 1);
+	}
+	if (array_is_empty(&client->forward_fields))
+		i_zero(&client->forward_fields);
+}
+#else
+void haproxy_client_forward_fields_filter(struct client *client,
+	bool (*keep)(const char *field, void *context), void *context)
+{
+	const char *const *fields;
+	string_t *kept;
+
+	if (client->forward_fields == NULL)
+		return;
+	/* client_add_forward_field()'s format: tab-escaped fields separated
+	   by tabs. */
+	fields = t_strsplit(str_c(client->forward_fields), "\t");
+	kept = t_str_new(str_len(client->forward_fields));
+	for (; *fields != NULL; fields++) {
+		if (!keep(t_str_tabunescape(*fields), context))
+			continue;
+		if (str_len(kept) > 0)
+			str_append_c(kept, '\t');
+		str_append(kept, *fields);
+	}
+	if (str_len(kept) == 0) {
+		/* It lives in the client's preproxy pool. */
+		client->forward_fields = NULL;
+		return;
+	}
+	str_truncate(client->forward_fields, 0);
+	str_append_str(client->forward_fields, kept);
+}
+#endif
 
 #ifdef HAVE_LOGIN_SETTINGS_READ
 /* The protocol's part of the client (imap_*, pop3_* settings), made by

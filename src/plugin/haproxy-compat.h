@@ -83,6 +83,14 @@ void haproxy_event_add_ip(struct event *event, const char *key,
    client_allocated hook. */
 void haproxy_client_apply_local_name(struct client *client);
 
+/* Walk the client's forward fields, each as auth will read it ("KEY=VALUE",
+   or a bare "KEY"), and remove those keep() refuses. 2.3 keeps them in a
+   tab-escaped string, 2.4 in an array. Leaves none rather than an empty
+   list: 2.4.1 to 2.4.4 would panic on an empty array, and 2.3's
+   submission-login would ignore a later XCLIENT FORWARD. */
+void haproxy_client_forward_fields_filter(struct client *client,
+	bool (*keep)(const char *field, void *context), void *context);
+
 /* Free what the functions above keep. */
 void haproxy_compat_deinit(void);
 

@@ -194,9 +194,12 @@ haproxy_conn_fail_decode(struct haproxy_conn *hc,
 		binary_to_hex(error->data, size) :
 		haproxy_escape(error->data, size, size);
 	const char *reason = proxy_error_reason(error->error);
+	const char *advice = haproxy_error_advice(error->error);
 	const char *diagnosis = NULL;
 	struct haproxy_seen seen;
 
+	if (advice != NULL)
+		reason = t_strdup_printf("%s: %s", reason, advice);
 	if (error->error == PROXY_ERROR_NOT_PROXY) {
 		haproxy_seen_init(&seen, error->data, error->size, TRUE);
 		diagnosis = haproxy_diagnosis_token(seen.diagnosis);

@@ -8,6 +8,7 @@ struct haproxy_networks;
 /* A haproxy = yes listener the plugin took over from Dovecot. */
 struct haproxy_listener {
 	int fd;
+	const char *name;
 	/* The parent of its connections' events. */
 	struct event *event;
 	/* Peers that may connect without a header (NULL: none). */

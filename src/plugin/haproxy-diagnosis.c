@@ -192,3 +192,17 @@ const char *haproxy_diagnosis_advice(enum haproxy_diagnosis diagnosis,
 	}
 	return NULL;
 }
+
+const char *haproxy_error_advice(enum proxy_error error)
+{
+	switch (error) {
+	case PROXY_ERROR_V1_MIXED_FAMILIES:
+		return "the sender mixed address families, but both addresses "
+			"must be of one family; nginx does so when its clients' "
+			"addresses come from a PROXY header (nginx issue 1609): "
+			"have it listen in their family, or send v2 "
+			"(proxy_protocol v2)";
+	default:
+		return NULL;
+	}
+}

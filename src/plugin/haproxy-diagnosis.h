@@ -4,6 +4,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "proxy-decoder.h"
+
 /* What a peer sent where a PROXY header belonged, in the administrator's
    words: most problems behind a PROXY port are configuration mistakes on
    the other side, and the first bytes usually tell which. Plain C, so
@@ -41,5 +43,9 @@ const char *haproxy_diagnosis_what(enum haproxy_diagnosis diagnosis,
    (expected), or one that is not trusted; NULL if there is none. */
 const char *haproxy_diagnosis_advice(enum haproxy_diagnosis diagnosis,
 				     bool expected);
+
+/* The usual cause and fix of a header the decoder rejected, where its
+   error says more than that the header is wrong; NULL otherwise. */
+const char *haproxy_error_advice(enum proxy_error error);
 
 #endif

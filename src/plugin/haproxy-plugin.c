@@ -45,6 +45,19 @@ static bool haproxy_listener_is_ours(int listen_fd)
 	return haproxy_listener_find(listen_fd) != NULL;
 }
 
+/* Listener names are unique in a service: a second block of a name is
+   the first one's. */
+static bool haproxy_listener_name_is_ours(const char *name)
+{
+	const struct haproxy_listener *listener;
+
+	array_foreach(&haproxy_listeners, listener) {
+		if (strcmp(listener->name, name) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
 static void haproxy_service_callback(struct master_service_connection *conn)
 {
 	const struct haproxy_listener *listener =
@@ -124,6 +137,7 @@ static void haproxy_take_listeners(unsigned int timeout_secs)
 			continue;
 		listener = array_append_space(&haproxy_listeners);
 		listener->fd = l->fd;
+		listener->name = p_strdup(haproxy_pool, name);
 		listener->event = haproxy_listener_event_create(name);
 		if (haproxy_settings_per_listener() ||
 		    array_count(&haproxy_listeners) == 1)
@@ -167,7 +181,7 @@ void haproxy_plugin_init(struct module *module)
 
 	haproxy_policy_init(trusted);
 	haproxy_conns_init(timeout_secs);
-	haproxy_client_init(module);
+	haproxy_client_init(module, haproxy_listener_name_is_ours);
 	haproxy_to_install = timeout_add_short(0, haproxy_install_callback,
 					       (void *)NULL);
 }

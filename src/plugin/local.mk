@@ -29,6 +29,7 @@ src_plugin_lib20_haproxy_plugin_la_SOURCES = \
 	src/plugin/haproxy-conn.c src/plugin/haproxy-conn.h \
 	src/plugin/haproxy-header.c src/plugin/haproxy-header.h \
 	src/plugin/haproxy-client.c src/plugin/haproxy-client.h \
+	src/plugin/haproxy-forward.c src/plugin/haproxy-forward.h \
 	src/plugin/haproxy-event.c src/plugin/haproxy-event.h \
 	src/plugin/haproxy-text.c src/plugin/haproxy-text.h
 src_plugin_lib20_haproxy_plugin_la_CPPFLAGS = $(DOVECOT_MODULE_CPPFLAGS)

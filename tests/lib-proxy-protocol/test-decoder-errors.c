@@ -48,6 +48,7 @@ ERROR_TEST(V1_BAD_LINE_END)
 ERROR_TEST(V1_BAD_SYNTAX)
 ERROR_TEST(V1_BAD_PROTOCOL)
 ERROR_TEST(V1_BAD_ADDRESS)
+ERROR_TEST(V1_MIXED_FAMILIES)
 ERROR_TEST(V1_BAD_PORT)
 ERROR_TEST(V2_BAD_VERSION)
 ERROR_TEST(V2_BAD_COMMAND)
@@ -94,6 +95,7 @@ int main(void)
 		cmocka_unit_test(test_error_V1_BAD_SYNTAX),
 		cmocka_unit_test(test_error_V1_BAD_PROTOCOL),
 		cmocka_unit_test(test_error_V1_BAD_ADDRESS),
+		cmocka_unit_test(test_error_V1_MIXED_FAMILIES),
 		cmocka_unit_test(test_error_V1_BAD_PORT),
 		cmocka_unit_test(test_error_V2_BAD_VERSION),
 		cmocka_unit_test(test_error_V2_BAD_COMMAND),

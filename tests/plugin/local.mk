@@ -16,6 +16,8 @@ plugin_tests = \
 	tests/plugin/test_direct.py \
 	tests/plugin/test_diagnosis.py \
 	tests/plugin/test_endpoints.py \
+	tests/plugin/test_forward_fields.py \
+	tests/plugin/test_nginx.py \
 	tests/plugin/test_busy.py \
 	tests/plugin/test_local_name.py \
 	tests/plugin/test_make_install.py \

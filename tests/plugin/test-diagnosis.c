@@ -194,6 +194,19 @@ static void test_tokens(void **state)
 	assert_null(haproxy_diagnosis_advice(HAPROXY_DIAGNOSIS_OTHER, true));
 }
 
+/* Decoder errors with a usual cause get it; the others say enough. */
+static void test_error_advice(void **state)
+{
+	const char *advice =
+		haproxy_error_advice(PROXY_ERROR_V1_MIXED_FAMILIES);
+
+	(void)state;
+	assert_non_null(strstr(advice, "mixed address families"));
+	assert_non_null(strstr(advice, "nginx"));
+	assert_null(haproxy_error_advice(PROXY_ERROR_V1_BAD_ADDRESS));
+	assert_null(haproxy_error_advice(PROXY_ERROR_V2_CRC_MISMATCH));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -204,6 +217,7 @@ int main(void)
 		cmocka_unit_test(test_client_commands),
 		cmocka_unit_test(test_imap_tags),
 		cmocka_unit_test(test_tokens),
+		cmocka_unit_test(test_error_advice),
 	};
 
 	/* TAP is what build-aux/tap-driver.sh reads. */

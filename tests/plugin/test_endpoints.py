@@ -21,7 +21,8 @@ a connection came through, sent here with haproxy-connect's options.
 import os
 import re
 
-from headers import exported_event, header, header_finished, proxy_connect
+from headers import (auth_forward_fields, exported_event, header,
+                     header_finished, proxy_connect)
 from sandbox import (CLIENT_IP, PASSWORD, Dovecot, Listener, Sandbox,
                      assert_login, dovecot_under_test, plugin_dir,
                      proxied_backend, recv_all, unmet_requirements)
@@ -87,24 +88,6 @@ def vendor_fields(fields):
     """The endpoint IDs and raw vendor TLVs among an event's fields."""
     return {key: value for key, value in fields.items()
             if key in ALL_FIELDS or key.startswith("haproxy_tlv_0x")}
-
-
-def tab_unescape(value):
-    """Dovecot's tab-escaping undone (str_tabunescape)."""
-    return re.sub("\x01(.)", lambda m: {"0": "\0", "1": "\x01", "t": "\t",
-                                        "r": "\r", "n": "\n"}[m.group(1)],
-                  value)
-
-
-def auth_forward_fields(dc, since):
-    """The forward fields of the one auth request since the offset, from
-    auth's debug line of it, as a dict."""
-    line = dc.wait_for_log(r"client in: AUTH\t.*$", since=since).group(0)
-    fields = [field.split("=", 1)[1] for field in line.split("\t")
-              if field.startswith("forward_fields=")]
-    assert len(fields) == 1, line
-    return dict(pair.split("=", 1)
-                for pair in tab_unescape(fields[0]).split("\t"))
 
 
 def login(dc, options, user):
@@ -241,9 +224,7 @@ def main(t):
             endpoint_logins(t, dc)
             malformed(t, dc)
             with t.check("no login process and no auth process died"):
-                trouble = re.findall(r".*(?:Panic|Fatal|killed).*",
-                                     dc.log_text())
-                assert not trouble, trouble
+                assert not dc.deaths(), dc.deaths()
 
 
 with Tap() as t:

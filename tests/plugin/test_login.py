@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""Logins through a real HAProxy to the plugin, PROXY v1 and v2, for every
-login service; and a plain listener next to the haproxy ones, untouched.
+"""Logins through a real HAProxy to the plugin, PROXY v1 and v2, and
+through a real nginx (its stream module, PROXY v1), for every login
+service; and a plain listener next to the haproxy ones, untouched.
 
-Clients connect from CLIENT_IP through HAProxy (PROXY_IP) to Dovecot
-(DOVECOT_IP). The user "near" may only log in from the client's address and
-"far" only from the proxy's, so a login proves which address auth saw.
+Clients connect from CLIENT_IP through HAProxy or nginx (PROXY_IP) to
+Dovecot (DOVECOT_IP). The user "near" may only log in from the client's
+address and "far" only from the proxy's, so a login proves which address
+auth saw.
 
 The login services run in their default mode, one client per login
 process, which login lines ending in the process's pid show. From Dovecot
@@ -17,8 +19,8 @@ import poplib
 import re
 import smtplib
 
-from sandbox import (CLIENT_IP, PASSWORD, PROXY_IP, Dovecot, HAProxy, IMAP,
-                     Listener, ManageSieve, POP3, POP3S, SMTP, Sandbox,
+from sandbox import (CLIENT_IP, NGINX, PASSWORD, PROXY_IP, Dovecot, HAProxy,
+                     IMAP, Listener, ManageSieve, POP3, POP3S, SMTP, Sandbox,
                      assert_login, connect, dovecot_under_test, plugin_dir,
                      recv_all, unmet_requirements)
 from tap import Tap
@@ -28,9 +30,12 @@ USERS = {
     "far": {"allow_nets": PROXY_IP + "/32"},
 }
 VERSIONS = {"v1": "send-proxy", "v2": "send-proxy-v2"}
+# Each peer's proxy and the header version it sends.
+PEERS = {"v1": ("HAProxy", "v1"), "v2": ("HAProxy", "v2"),
+         "nginx": ("nginx", "v1")}
 
 
-# One login per protocol: STARTTLS (HAProxy sends no SSL TLV here, so
+# One login per protocol: STARTTLS (the proxies send no SSL TLV here, so
 # Dovecot 2.3 does not count the connection as secured), then a plaintext
 # login. Each returns whether the login was accepted and the client's own
 # port.
@@ -124,7 +129,7 @@ def session_log(dovecot, endpoint):
 
 
 with Tap() as t:
-    t.require(unmet_requirements(plugin=True))
+    t.require(unmet_requirements(plugin=True, nginx=True))
     dut = dovecot_under_test()
     with Sandbox() as sb:
         context = sb.certs.context()
@@ -138,28 +143,32 @@ with Tap() as t:
                                Listener("imap", "imap")], USERS,
                           extra_config=config(dut), name="builtin")
         hap = HAProxy(sb)
+        ngx = NGINX(sb)
         fronts = {}
         for protocol in dut.login_services:
             for version, option in VERSIONS.items():
                 name = f"{protocol}-{version}"
                 hap.backend(name, [(dc.listener(protocol + "-proxy"), option)])
                 fronts[protocol, version] = hap.frontend(name, name)
+            fronts[protocol, "nginx"] = ngx.proxy(
+                dc.listener(protocol + "-proxy"))
         # TLS ends at HAProxy; the SSL TLV tells Dovecot the client used it.
         hap.backend("pop3-ssl", [(dc.listener("pop3-proxy"),
                                   "send-proxy-v2-ssl")])
         pop3s = hap.frontend("pop3s", "pop3-ssl", tls=True)
 
-        with dc, builtin, hap:
+        with dc, builtin, hap, ngx:
             if "sieve" not in dut.login_services:
                 t.skip("ManageSieve logins", "managesieve-login not installed")
             login_pids = []
-            for (protocol, version), front in fronts.items():
+            for (protocol, peer), front in fronts.items():
                 service = dut.login_services[protocol][0]
-                name = f"{protocol} {version}"
+                proxy, version = PEERS[peer]
+                name = f"{protocol} {peer}"
                 mark = dc.log_mark()
                 fields = {}
-                with t.check(f"{name}: near logs in through HAProxy; the "
-                             "login line shows the client and HAProxy's "
+                with t.check(f"{name}: near logs in through {proxy}; the "
+                             f"login line shows the client and {proxy}'s "
                              "frontend"):
                     accepted, port = LOGINS[protocol](front, context, "near")
                     assert accepted, "login refused"

@@ -100,6 +100,24 @@ def header_finished(dovecot, port, since=0):
                           rf'.*"remote_port":{port}[,}}].*', since)["fields"]
 
 
+def tab_unescape(value):
+    """Dovecot's tab-escaping undone (str_tabunescape)."""
+    return re.sub("\x01(.)", lambda m: {"0": "\0", "1": "\x01", "t": "\t",
+                                        "r": "\r", "n": "\n"}[m.group(1)],
+                  value)
+
+
+def auth_forward_fields(dovecot, since):
+    """The forward fields of the first auth request after offset since, as
+    a dict, from auth's debug line of it (auth_debug = yes); {} for a
+    request without any."""
+    line = dovecot.wait_for_log(r"client in: AUTH\t.*$", since=since).group(0)
+    fields = [field.split("=", 1)[1] for field in line.split("\t")
+              if field.startswith("forward_fields=")]
+    assert len(fields) <= 1, line
+    return dict(pair.split("=", 1) for field in fields
+                for pair in tab_unescape(field).split("\t"))
+
 # A login process whose timers run while it is busy: Dovecot's ioloop runs
 # the timeouts that expired before the sockets that became ready in the
 # same pass. A test makes a process that busy by stopping it (SIGSTOP) once

@@ -62,13 +62,14 @@ LOG_FORMAT_ELEMENTS = (
     "ssl=%{ssl_security} mpid=%{mail_pid} session=<%{session}>")
 
 
-def unmet_requirements(plugin=False, client=False):
+def unmet_requirements(plugin=False, client=False, nginx=False):
     """Why this machine cannot run a sandbox test (it then skips), or None;
-    plugin, client: the test needs the built plugin, haproxy-connect."""
+    plugin, client, nginx: the test needs the built plugin, haproxy-connect,
+    nginx."""
     if os.geteuid() != 0:
         return "needs root: Dovecot switches to dovecot, dovenull and nobody"
     missing = [p for p in ("dovecot", "haproxy", "openssl")
-               if not shutil.which(p)]
+               + (("nginx",) if nginx else ()) if not shutil.which(p)]
     if missing:
         return "not installed: " + ", ".join(missing)
     if plugin and plugin_dir() is None:
@@ -752,6 +753,11 @@ class Dovecot(_Server):
             rf"^.* {service}: Info: {self.under_test.logged_in}: "
             rf"user=<{re.escape(user)}>.*", since=since).group(0))
 
+    def deaths(self, since=0):
+        """The log lines after offset since that tell of a process that
+        died: a panic, a fatal error, a child killed."""
+        return re.findall(r".*(?:Panic|Fatal|killed).*", self.log_text(since))
+
     def start(self):
         if self.smtp_sink:
             self.smtp_sink.start()
@@ -1030,6 +1036,84 @@ defaults
         with open(self.config_path, "w") as f:
             f.write(text + "\n" + self.extra_config + "\n")
 
+
+def nginx_build_options():
+    """What nginx -V says it was built with: {"--with-stream": "dynamic",
+    "--modules-path": "/usr/lib/nginx/modules", ...}."""
+    run = subprocess.run(["nginx", "-V"], capture_output=True, text=True,
+                         timeout=TIMEOUT)
+    return dict((option + "=").split("=")[:2]
+                for option in run.stderr.split() if option.startswith("--"))
+
+
+class NGINX(_Server):
+    """nginx's stream module in TCP mode, sending a PROXY v1 header
+    (proxy_protocol on), the way Debian's nginx runs it:
+
+        ngx = NGINX(sb)
+        front = ngx.proxy(dc.listener("imap-proxy"))
+
+    It connects from PROXY_IP, as HAProxy does. Its master process runs in
+    the foreground as our child (daemon off), its worker as nobody."""
+
+    def __init__(self, sandbox, name="nginx"):
+        super().__init__(sandbox, name)
+        self.config_path = os.path.join(self.dir, "nginx.conf")
+        self._frontends = []   # their Endpoints
+        self._blocks = []      # each server block's lines
+
+    def proxy(self, target, *lines, address=PROXY_IP, port=None,
+              listen="", version=1):
+        """A server that forwards each connection to target, a PROXY
+        header of version first (2 only where nginx can: accepts()); returns
+        its Endpoint. listen: parameters of its listen line
+        ("proxy_protocol" to receive a header too); lines: more directives
+        (set_real_ip_from ...)."""
+        endpoint = Endpoint(address, port or self.sandbox.free_port(address))
+        self._frontends.append(endpoint)
+        self._blocks.append([f"listen {_hostport(endpoint)} {listen}".rstrip(),
+                             f"proxy_pass {_hostport(target)}",
+                             "proxy_protocol " + ("on" if version == 1
+                                                  else "v2"),
+                             f"proxy_bind {PROXY_IP}", *lines])
+        return endpoint
+
+    def accepts(self):
+        """Whether nginx -t takes the configuration as it is so far."""
+        self._write_config()
+        return subprocess.run(self._argv()[:-2] + ["-t"],
+                              capture_output=True,
+                              timeout=TIMEOUT).returncode == 0
+
+    def _argv(self):
+        return ["nginx", "-e", self.log_path, "-p", self.dir + "/",
+                "-c", self.config_path, "-g", "daemon off;"]
+
+    def _endpoints(self):
+        return self._frontends
+
+    def _write_config(self):
+        options = nginx_build_options()
+        text = "# Written by tests/sandbox/sandbox.py\n"
+        if options.get("--with-stream") == "dynamic":
+            text += (f"load_module {options['--modules-path']}/"
+                     "ngx_stream_module.so;\n")
+        text += f"""\
+user nobody nogroup;
+worker_processes 1;
+error_log {self.log_path} info;
+pid {self.dir}/nginx.pid;
+events {{
+    worker_connections 64;
+}}
+stream {{
+"""
+        for block in self._blocks:
+            text += ("    server {\n"
+                     + "".join(f"        {line};\n" for line in block)
+                     + "    }\n")
+        with open(self.config_path, "w") as f:
+            f.write(text + "}\n")
 
 # Clients. Each connects to an endpoint (a Listener or a frontend) from the
 # source address a test chooses, CLIENT_IP unless told otherwise.
