@@ -180,6 +180,26 @@ static void test_random_ipv4(void **state)
 	}
 }
 
+/* IPv6 in brackets, so that its last group is not read as the port. */
+static void test_ip_port(void **state)
+{
+	struct ip_addr ip6 = ip6_parse("2001:db8::1"), ip4;
+	char str[64];
+
+	(void)state;
+	i_zero(&ip4);
+	ip4.family = AF_INET;
+	assert_int_equal(inet_pton(AF_INET, "192.0.2.1", &ip4.u.ip4), 1);
+	T_BEGIN {
+		i_strocpy(str, haproxy_ip_port_str(&ip6, 143), sizeof(str));
+	} T_END;
+	assert_string_equal(str, "[2001:db8::1]:143");
+	T_BEGIN {
+		i_strocpy(str, haproxy_ip_port_str(&ip4, 65535), sizeof(str));
+	} T_END;
+	assert_string_equal(str, "192.0.2.1:65535");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -187,6 +207,7 @@ int main(void)
 		cmocka_unit_test(test_embedded_ipv4),
 		cmocka_unit_test(test_random_ipv6),
 		cmocka_unit_test(test_random_ipv4),
+		cmocka_unit_test(test_ip_port),
 	};
 	int ret;
 
