@@ -632,6 +632,10 @@ class _Server:
     def pid(self):
         return self._proc.pid if self._proc else None
 
+    def running(self):
+        """Whether the server started and has not exited since."""
+        return self._proc is not None and self._proc.poll() is None
+
     def start(self):
         """Writes the configuration, starts the server and returns once every
         endpoint accepts connections; raises with the log if it cannot."""
@@ -712,14 +716,17 @@ class Dovecot(_Server):
     parser; a path loads PATH/lib20_haproxy_plugin.so in every login process.
     extra_config is appended verbatim, so it can override anything above it,
     even define listeners of its own: endpoints then names them, so that
-    start() waits for them too.
+    start() waits for them too. settings_module False leaves the plugin's
+    libhaproxy_settings.so out of Dovecot's settings modules, as where it
+    was not installed.
     """
 
     def __init__(self, sandbox, listeners, users=None, plugin_dir=None,
                  haproxy_trusted_networks=PROXY_IP + "/32",
                  haproxy_timeout=None, extra_config="", name="dovecot",
-                 endpoints=()):
+                 endpoints=(), settings_module=True):
         super().__init__(sandbox, name)
+        self.settings_module = settings_module
         self.under_test = dovecot_under_test()
         for listener in listeners:
             if listener.protocol not in self.under_test.login_services:
@@ -767,17 +774,20 @@ class Dovecot(_Server):
     def tool_argv(self, *argv):
         """argv, a Dovecot program, made to see the plugin's settings module
         just built, as if it were installed: it runs in a mount namespace of
-        its own in which Dovecot's settings module directory holds it too.
-        The machine's directory stays as it is."""
+        its own in which Dovecot's settings module directory holds it too
+        (or, without settings_module, surely not). The machine's directory
+        stays as it is."""
         if plugin_dir() is None or settings_module_dir() is None:
             return list(argv)
+        ours = "libhaproxy_settings.so"
         modules = os.path.join(self.dir, "settings-modules")
         if not os.path.isdir(modules):
             os.mkdir(modules, 0o755)
             for path in glob.glob(os.path.join(settings_module_dir(), "*.so")):
-                shutil.copy(path, modules)
-            shutil.copy(os.path.join(plugin_dir(), "libhaproxy_settings.so"),
-                        modules)
+                if os.path.basename(path) != ours:
+                    shutil.copy(path, modules)
+            if self.settings_module:
+                shutil.copy(os.path.join(plugin_dir(), ours), modules)
         return ["unshare", "--mount", "--propagation", "private",
                 "sh", "-ec", 'mount --bind "$1" "$2"; shift 2; exec "$@"',
                 "sh", modules, settings_module_dir(), *argv]
