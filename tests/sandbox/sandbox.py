@@ -178,6 +178,9 @@ class Dovecot23:
     # (master/service-monitor.c, 2.4.2 on).
     master_accepts = False
     unlimited_size = "0"          # a size setting without a limit
+    # Whether login-common refuses a proxied client whose ALPN is not its
+    # protocol's ("HAproxy application protocol mismatch").
+    alpn_must_match = False
     # (service, unix_listener) that a login process connects to; started
     # as root it does so before it drops privileges.
     login_sockets = (("config", "config"), ("stats", "stats-writer"),
@@ -328,6 +331,7 @@ class Dovecot24(Dovecot23):
     event_ip_fields = True
     listener_address = "listen"
     unlimited_size = "unlimited"
+    alpn_must_match = True        # login-common/client-common.c
     login_sockets = (("config", "config"), ("stats", "stats-writer"),
                      ("anvil", "anvil-connect-limit"))
 
@@ -978,17 +982,20 @@ class HAProxy(_Server):
         self._sections.append(section)
 
     def frontend(self, name, backend, *lines, tls=False, address=PROXY_IP,
-                 port=None):
+                 port=None, bind_options=""):
         """A frontend forwarding to backend; returns its Endpoint. With tls
         it terminates TLS with the server certificate and asks for an
         optional client certificate that it lets through even unverified,
-        so the PROXY header reports the verify result."""
+        so the PROXY header reports the verify result. bind_options end
+        its bind line (alpn imap, ...)."""
         endpoint = Endpoint(address, port or self.sandbox.free_port(address))
         bind = f"bind {_hostport(endpoint)}"
         if tls:
             certs = self.sandbox.certs
             bind += (f" ssl crt {certs.server_pem} ca-file {certs.ca}"
                      " verify optional ca-ignore-err all crt-ignore-err all")
+        if bind_options:
+            bind += " " + bind_options
         self._frontends.append(endpoint)
         self._sections.append([f"frontend {name}", f"    {bind}"]
                               + [f"    {l}" for l in lines]
