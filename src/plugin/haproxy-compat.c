@@ -284,10 +284,12 @@ void haproxy_client_apply_local_name(struct client *client)
 					  &client->ip, client->local_name,
 					  &client->ssl_set,
 					  &client->ssl_server_set, &other_sets);
-	/* A proxied client is secured when the proxy says TLS or when it
-	   is trusted. */
+	/* A proxied client is secured when the proxy says TLS, when it
+	   speaks TLS itself (an ssl = yes listener) or when it is trusted:
+	   auth asserts that a TLS client is secured. */
 	client->trusted = haproxy_client_is_trusted(client);
-	client->secured = client->proxied_ssl || client->trusted;
+	client->secured = client->proxied_ssl || client->tls ||
+		client->trusted;
 
 	hclient = p_new(client->pool, struct haproxy_login_client, 1);
 	hclient->module_ctx.super = client->v;
