@@ -24,6 +24,7 @@ plugin_tests = \
 	tests/plugin/test_config_fatal.py \
 	tests/plugin/test_reload.py \
 	tests/plugin/test_tlv_values.py \
+	tests/plugin/test_local_name_tls_pop3.py \
 	tests/plugin/test_make_install.py \
 	tests/plugin/test_plugin_docs.py
 

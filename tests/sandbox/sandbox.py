@@ -181,6 +181,10 @@ class Dovecot23:
     # Whether login-common refuses a proxied client whose ALPN is not its
     # protocol's ("HAproxy application protocol mismatch").
     alpn_must_match = False
+    # Whether a mail process (imap, pop3) learns the client's local name
+    # (2.4: from auth, auth-master-connection.c) and so applies its
+    # local_name { } blocks; 2.3's never does, not even for TLS SNI.
+    mail_local_name = False
     # (service, unix_listener) that a login process connects to; started
     # as root it does so before it drops privileges.
     login_sockets = (("config", "config"), ("stats", "stats-writer"),
@@ -332,6 +336,7 @@ class Dovecot24(Dovecot23):
     listener_address = "listen"
     unlimited_size = "unlimited"
     alpn_must_match = True        # login-common/client-common.c
+    mail_local_name = True
     login_sockets = (("config", "config"), ("stats", "stats-writer"),
                      ("anvil", "anvil-connect-limit"))
 
