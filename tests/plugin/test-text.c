@@ -2,8 +2,11 @@
    log line without printf(), against the C library's inet_ntop(): RFC
    5952's examples, the edges of "::" and of embedded IPv4, and random
    addresses whose groups are often zero, so that runs of zero groups of
-   every length and place come up. It uses Dovecot's data stack, so this
-   test links libdovecot. */
+   every length and place come up. It pins the README's "Logs and events":
+   the lines name the peer as rip, and on Dovecot 2.3 the events' address
+   fields (remote_ip, src_ip, ...) are these strings, which must read as
+   Dovecot's own do. It uses Dovecot's data stack, so this test links
+   libdovecot. */
 
 #include "lib.h"
 #include "net.h"
