@@ -29,7 +29,7 @@ succeeds only as certuser, when the CN replaced the user name.
 import re
 import ssl
 
-from headers import header, header_finished, proxy_connect
+from headers import escaped, header, header_finished, proxy_connect
 from sandbox import (CLIENT_IP, PASSWORD, PROXY_IP, Dovecot, HAProxy,
                      Listener, Sandbox, connect, dovecot_under_test,
                      plugin_dir, recv_all, unmet_requirements)
@@ -57,6 +57,8 @@ NOT_HOST_NAMES = [
     ("a quote and a backslash", b'mail"\\.example.test'),
     ("UTF-8", "müller.example.test".encode()),
 ]
+# How much of a bad value a line shows.
+SHOWN = 64
 # The SSL TLV's client field.
 CLIENT_SSL, CERT_CONN, CERT_SESS = 0x01, 0x02, 0x04
 CONFIG = """\
@@ -72,13 +74,6 @@ def config(dut):
             + dut.metric("haproxy_finished", "event=haproxy_header_finished",
                          exporter="json_log")
             + dut.json_log_exporter("json_log"))
-
-
-def escaped(data, shown=64):
-    """Bytes from the wire as the plugin's log lines show them."""
-    text = "".join(chr(b) if 0x20 <= b < 0x7f and b not in b'\\"'
-                   else f"\\x{b:02x}" for b in data[:shown])
-    return text + ("..." if len(data) > shown else "")
 
 
 def tlv(kind, value):
@@ -130,7 +125,7 @@ def authority(t, dc):
             assert (fields["result"], fields["error_code"]) == \
                 ("rejected", "bad_authority"), fields
             line = (f"imap-login: Error: haproxy: AUTHORITY is not a host "
-                    f"name: '{escaped(value)}' (rip={PROXY_IP}, "
+                    f"name: '{escaped(value, SHOWN)}' (rip={PROXY_IP}, "
                     f"rport={port}, listener=imap-proxy)")
             lines = re.findall(r"^\S+ \d+ [\d:]+ (.*haproxy: .*)$",
                                dc.log_text(mark), re.M)
@@ -189,14 +184,14 @@ def common_name(t, dc):
                 CLIENT_SSL | CERT_CONN | CERT_SESS, 0, cn)],
             cn, "not a user name"))
     for what, options, cn, reason in dropped:
-        with t.check(f"CN '{escaped(cn)}', {what}: dropped, a debug line "
+        with t.check(f"CN '{escaped(cn, SHOWN)}', {what}: dropped, a debug line "
                      f"says why ({reason})"):
             user, log = cn_login(dc, options, CERT_PASSWORD)
             assert user is None, f"logged in as {user}: {log}"
             user, log = cn_login(dc, options, PASSWORD)
             assert user == "someone", log
             assert (f"Debug: haproxy: Ignoring certificate CN "
-                    f"'{escaped(cn)}': {reason}") in log, log
+                    f"'{escaped(cn, SHOWN)}': {reason}") in log, log
 
 
 def tls12_context(sb):

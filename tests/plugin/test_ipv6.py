@@ -218,58 +218,46 @@ def through_haproxy(t, sb, dc):
     ::ffff:127.0.0.1, and HAProxy reaching Dovecot's ::1 listener from
     ::1."""
     hap = HAProxy(sb)
-    fronts = {}
+    cases = []
     for version, option in (("v1", "send-proxy"), ("v2", "send-proxy-v2")):
         hap.backend(f"v4-{version}", [(dc.listener("imap-proxy"), option)])
         hap.backend(f"v6-{version}", [(dc.listener("imap-proxy6"), option)],
                     "source [::1]")
-        fronts["loopback6", version] = hap.frontend(
-            f"loopback6-{version}", f"v4-{version}", address=LOOPBACK6)
-        fronts["mapped", version] = hap.frontend(
-            f"mapped-{version}", f"v4-{version}", address="::ffff:" + PROXY_IP)
-        fronts["to6", version] = hap.frontend(
-            f"to6-{version}", f"v6-{version}")
+        front = hap.frontend(f"loopback6-{version}", f"v4-{version}",
+                             address=LOOPBACK6)
+        cases.append((f"HAProxy {version}, client and frontend on ::1: "
+                       "local6 logs in as ::1 to ::1", front, "local6",
+                       LOOPBACK6, {"rip": LOOPBACK6, "lip": LOOPBACK6,
+                                   "lport": front.port,
+                                   "real_rip": PROXY_IP}))
+        # An IPv6 socket; its clients connect over IPv4.
+        front = hap.frontend(f"mapped-{version}", f"v4-{version}",
+                             address="::ffff:" + PROXY_IP)
+        front = Endpoint(PROXY_IP, front.port)
+        cases.append((f"HAProxy {version} on an IPv6 socket, client over "
+                       "IPv4: its ::ffff: header makes near4 log in as the "
+                       "IPv4 client", front, "near4", CLIENT_IP,
+                       {"rip": CLIENT_IP, "lip": PROXY_IP,
+                        "lport": front.port, "real_rip": PROXY_IP}))
+        front = hap.frontend(f"to6-{version}", f"v6-{version}")
+        cases.append((f"HAProxy {version} connecting from ::1 to Dovecot's "
+                       "::1 listener: near4 logs in as the client", front,
+                       "near4", CLIENT_IP, {"rip": CLIENT_IP, "lip": PROXY_IP,
+                                            "lport": front.port,
+                                            "real_rip": LOOPBACK6}))
     with hap:
-        for version in ("v1", "v2"):
-            front = fronts["loopback6", version]
-            with t.check(f"HAProxy {version}, client and frontend on ::1: "
-                         "local6 logs in as ::1 to ::1"):
+        for what, front, user, source, expected in cases:
+            with t.check(what):
                 mark = dc.log_mark()
-                with IMAP(front, source=LOOPBACK6) as imap:
-                    imap.login("local6", PASSWORD)
+                with IMAP(front, source=source) as imap:
+                    imap.login(user, PASSWORD)
                     port = imap.sock.getsockname()[1]
-                assert_login(dc.wait_for_login("local6", mark),
-                             rip=LOOPBACK6, rport=port, lip=LOOPBACK6,
-                             lport=front.port, real_rip=PROXY_IP)
-
-            # HAProxy's socket is IPv6; its clients connect over IPv4.
-            front = fronts["mapped", version]
-            front = Endpoint(PROXY_IP, front.port)
-            with t.check(f"HAProxy {version} on an IPv6 socket, client "
-                         "over IPv4: its ::ffff: header makes near4 log in "
-                         "as the IPv4 client"):
-                mark = dc.log_mark()
-                with IMAP(front) as imap:
-                    imap.login("near4", PASSWORD)
-                    port = imap.sock.getsockname()[1]
-                dc.wait_for_log(rf"Debug: haproxy: PROXY {version}: client "
-                                rf"{re.escape(CLIENT_IP)}:{port}, ",
+                # The plugin's own text of the client's address.
+                dc.wait_for_log(r"Debug: haproxy: PROXY v\d: client "
+                                + re.escape(hostport(source, port)) + ", ",
                                 since=mark)
-                assert_login(dc.wait_for_login("near4", mark),
-                             rip=CLIENT_IP, rport=port, lip=PROXY_IP,
-                             lport=front.port, real_rip=PROXY_IP)
-
-            front = fronts["to6", version]
-            with t.check(f"HAProxy {version} connecting from ::1 to "
-                         "Dovecot's ::1 listener: near4 logs in as the "
-                         "client"):
-                mark = dc.log_mark()
-                with IMAP(front) as imap:
-                    imap.login("near4", PASSWORD)
-                    port = imap.sock.getsockname()[1]
-                assert_login(dc.wait_for_login("near4", mark),
-                             rip=CLIENT_IP, rport=port, lip=PROXY_IP,
-                             real_rip=LOOPBACK6)
+                assert_login(dc.wait_for_login(user, mark), rport=port,
+                             **expected)
 
 
 def peer_lists(t, sb):

@@ -32,6 +32,15 @@ def header(*options):
                           timeout=TIMEOUT).stdout
 
 
+def escaped(data, shown=None):
+    """Bytes from the wire as the plugin's log lines and fields show them
+    (dovecot-haproxy(7)): printable ASCII as is, the rest and \\ and " as
+    \\xNN; cut after shown bytes with "..." where the plugin cuts."""
+    text = "".join(chr(b) if 0x20 <= b < 0x7f and b not in b'\\"'
+                   else f"\\x{b:02x}" for b in data[:shown])
+    return text + ("..." if shown is not None and len(data) > shown else "")
+
+
 def run_client(endpoint, *options, data=b"", source=PROXY_IP):
     """haproxy-connect OPTIONS from source to endpoint with data as its
     input; the finished process, output in .stdout."""
