@@ -281,8 +281,15 @@ static void haproxy_client_ssl_context_update(struct client *client)
 	struct ssl_iostream_settings ssl_set;
 	const char *error;
 
+#ifdef HAVE_CLIENT_SSL_SERVER_SET
 	master_service_ssl_server_settings_to_iostream_set(client->ssl_set,
 		client->ssl_server_set, pool_datastack_create(), &ssl_set);
+#else
+	/* before 2.3.17 part of ssl_set */
+	master_service_ssl_settings_to_iostream_set(client->ssl_set,
+		pool_datastack_create(), MASTER_SERVICE_SSL_SETTINGS_TYPE_SERVER,
+		&ssl_set);
+#endif
 	if (ssl_iostream_server_context_cache_get(&ssl_set, &ssl_ctx,
 						  &error) < 0) {
 		e_error(client->event, "haproxy: SSL settings of local_name "

@@ -74,22 +74,28 @@ def tlv_fields(fields):
     return {k: v for k, v in fields.items() if k.startswith("haproxy_")}
 
 
-def events(dc, unique_id, mark):
-    """The haproxy_* fields of the haproxy_header_finished and the
-    proxy_session_started event of the login whose UNIQUE_ID (as the
-    events show it) is unique_id."""
+def event_fields(dc, name, unique_id, mark):
+    """The haproxy_* fields of the event called name of the login whose
+    UNIQUE_ID (as the events show it) is unique_id."""
     pattern = r'.*"haproxy_unique_id":%s.*' % re.escape(
         json.dumps(unique_id))
-    return [tlv_fields(exported_event(dc, name, pattern, mark)["fields"])
-            for name in ("haproxy_header_finished", "proxy_session_started")]
+    return tlv_fields(exported_event(dc, name, pattern, mark)["fields"])
 
 
 def check_events(t, dc, what, unique_id, mark, expected):
-    finished, proxied = events(dc, unique_id, mark)
-    t.eq(finished, expected, f"{what}: the haproxy_header_finished event's "
-         "haproxy_* fields")
-    t.eq(proxied, expected, f"{what}: the login client's, as its "
-         "proxy_session_started event has them")
+    t.eq(event_fields(dc, "haproxy_header_finished", unique_id, mark),
+         expected, f"{what}: the haproxy_header_finished event's haproxy_* "
+         "fields")
+    what = (f"{what}: the login client's, as its proxy_session_started "
+            "event has them")
+    # Issue 20's sandbox.py knows the Dovecots whose login proxy makes no
+    # named events (2.3.16); until it is merged, every one does.
+    if not getattr(dc.under_test, "login_proxy_events", True):
+        t.skip(what, f"Dovecot {dc.under_test.version}'s login proxy makes "
+               "no named events")
+        return
+    t.eq(event_fields(dc, "proxy_session_started", unique_id, mark),
+         expected, what)
 
 
 def by_hand(t, sb, dc):
