@@ -127,6 +127,9 @@ def authority(t, dc):
             line = (f"imap-login: Error: haproxy: AUTHORITY is not a host "
                     f"name: '{escaped(value, SHOWN)}' (rip={PROXY_IP}, "
                     f"rport={port}, listener=imap-proxy)")
+            # The event and the line reach the log by different
+            # processes: the line may come second.
+            dc.wait_for_log(re.escape(line) + "$", since=mark)
             lines = re.findall(r"^\S+ \d+ [\d:]+ (.*haproxy: .*)$",
                                dc.log_text(mark), re.M)
             assert lines == [line], f"{lines}, expected [{line!r}]"
