@@ -111,8 +111,12 @@ static void haproxy_client_allocated(struct client *client)
 
 	array_foreach(&facts->fields, fact)
 		event_add_str(client->event, fact->key, fact->value);
-	if (facts->hostname != NULL && client->local_name == facts->hostname) {
-		client->local_name = p_strdup(client->pool, facts->hostname);
+	if (facts->hostname != NULL) {
+		/* 2.4.2 and later copy it themselves. */
+		if (client->local_name == facts->hostname) {
+			client->local_name =
+				p_strdup(client->pool, facts->hostname);
+		}
 		haproxy_client_apply_local_name(client);
 	}
 	if (facts->cert_common_name != NULL &&

@@ -14,12 +14,15 @@
 #include "haproxy-text.h"
 #include "haproxy-compat.h"
 
+#include "iostream-ssl.h"
+
 #ifdef HAVE_SETTINGS_GET
 #  include "settings.h"
 #endif
 #ifdef HAVE_LOGIN_SETTINGS_READ
 #  include "dns-util.h"
 #  include "login-settings.h"
+#  include "master-service-ssl-settings.h"
 #endif
 #include "str.h"
 #include "strescape.h"
@@ -353,10 +356,43 @@ static bool haproxy_local_name_may_match(const char *name)
 	return FALSE;
 }
 
+/* An ssl = yes listener's TLS was set up with the settings read before
+   the client had its local name: the certificate of its block instead. */
+static void haproxy_client_ssl_context_update(struct client *client)
+{
+	struct ssl_iostream_context *ssl_ctx;
+	struct ssl_iostream_settings ssl_set;
+	const char *error;
+
+#ifdef HAVE_CLIENT_SSL_SERVER_SET
+	master_service_ssl_server_settings_to_iostream_set(client->ssl_set,
+		client->ssl_server_set, pool_datastack_create(), &ssl_set);
+#else
+	/* before 2.3.17 part of ssl_set */
+	master_service_ssl_settings_to_iostream_set(client->ssl_set,
+		pool_datastack_create(), MASTER_SERVICE_SSL_SETTINGS_TYPE_SERVER,
+		&ssl_set);
+#endif
+	if (ssl_iostream_server_context_cache_get(&ssl_set, &ssl_ctx,
+						  &error) < 0) {
+		e_error(client->event, "haproxy: SSL settings of local_name "
+			"%s: %s", client->local_name, error);
+		return;
+	}
+	ssl_iostream_change_context(client->ssl_iostream, ssl_ctx);
+	ssl_iostream_context_unref(&ssl_ctx);
+}
+
 void haproxy_client_apply_local_name(struct client *client)
 {
 	struct haproxy_login_client *hclient;
 	void **other_sets;
+
+	/* login-common reads the settings again for the TLS SNI of a
+	   client, and without a name for a client that sends none: the
+	   name from the header would be gone. It stays, as SNI is read once
+	   for a client. */
+	client->ssl_servername_settings_read = TRUE;
 
 	/* Reading the settings again costs more than the rest of a
 	   header's handling: only when a block may apply. */
@@ -367,10 +403,14 @@ void haproxy_client_apply_local_name(struct client *client)
 					  &client->ip, client->local_name,
 					  &client->ssl_set,
 					  &client->ssl_server_set, &other_sets);
-	/* A proxied client is secured when the proxy says TLS or when it
-	   is trusted. */
+	/* A proxied client is secured when the proxy says TLS, when it
+	   speaks TLS itself (an ssl = yes listener) or when it is trusted:
+	   auth asserts that a TLS client is secured. */
 	client->trusted = haproxy_client_is_trusted(client);
-	client->secured = client->proxied_ssl || client->trusted;
+	client->secured = client->proxied_ssl || client->tls ||
+		client->trusted;
+	if (client->ssl_iostream != NULL)
+		haproxy_client_ssl_context_update(client);
 
 	hclient = p_new(client->pool, struct haproxy_login_client, 1);
 	hclient->module_ctx.super = client->v;
@@ -383,8 +423,55 @@ void haproxy_compat_deinit(void)
 	pool_unref(&haproxy_local_names_pool);
 }
 #else
-void haproxy_client_apply_local_name(struct client *client ATTR_UNUSED)
+/* The local name from the header, for TLS started on the connection. */
+struct haproxy_login_client {
+	union login_client_module_context module_ctx;
+	const char *local_name;
+};
+
+static MODULE_CONTEXT_DEFINE_INIT(haproxy_login_client_module,
+				  &login_module_register);
+
+/* login-common's SNI callback reads the client's settings again for the
+   name the client sends, and for none when it sends none: the name from
+   the header would be gone. Its callback runs all the same (it also
+   lets a TLS client be greeted), with the header's name. */
+static int haproxy_client_sni(const char *name ATTR_UNUSED,
+			      const char **error_r, void *context)
 {
+	struct client *client = context;
+	struct haproxy_login_client *hclient =
+		MODULE_CONTEXT(client, haproxy_login_client_module);
+
+	return client_sni_callback(hclient->local_name, error_r, client);
+}
+
+/* client_init_ssl() has just set login-common's SNI callback. */
+static void haproxy_client_starttls(struct client *client)
+{
+	struct haproxy_login_client *hclient =
+		MODULE_CONTEXT(client, haproxy_login_client_module);
+
+	ssl_iostream_set_sni_callback(client->ssl_iostream,
+				      haproxy_client_sni, client);
+	hclient->module_ctx.super.starttls(client);
+}
+
+void haproxy_client_apply_local_name(struct client *client)
+{
+	struct haproxy_login_client *hclient =
+		p_new(client->pool, struct haproxy_login_client, 1);
+
+	/* Dovecot applied the name's blocks itself. */
+	hclient->local_name = client->local_name;
+	hclient->module_ctx.super = client->v;
+	client->v.starttls = haproxy_client_starttls;
+	MODULE_CONTEXT_SET(client, haproxy_login_client_module, hclient);
+	/* An ssl = yes listener's TLS is set up already. */
+	if (client->ssl_iostream != NULL) {
+		ssl_iostream_set_sni_callback(client->ssl_iostream,
+					      haproxy_client_sni, client);
+	}
 }
 
 void haproxy_compat_deinit(void)

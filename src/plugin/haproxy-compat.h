@@ -77,10 +77,11 @@ void haproxy_event_add_ip(struct event *event, const char *key,
 			  const struct ip_addr *ip);
 
 /* Let all of the local_name { } blocks that match a local name from a
-   PROXY header apply to its client, as they do for TLS SNI. 2.4 applies
-   conn's hostname itself before it reads the client's settings; on 2.3
-   the client was made with settings read without it. Called from the
-   client_allocated hook. */
+   PROXY header apply to its client, as they do for TLS SNI, and keep the
+   name when the client starts TLS (with or without SNI of its own). 2.4
+   applies conn's hostname itself before it reads the client's settings;
+   on 2.3 the client was made with settings read without it. Called from
+   the client_allocated hook. */
 void haproxy_client_apply_local_name(struct client *client);
 
 /* Walk the client's forward fields, each as auth will read it ("KEY=VALUE",

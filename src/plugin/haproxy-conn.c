@@ -336,11 +336,11 @@ static void haproxy_conn_log_accepted(struct haproxy_conn *hc)
 		array_foreach(&facts->fields, fact)
 			event_add_str(event, fact->key, fact->value);
 	}
-	e_debug(event, "PROXY v%u: client %s:%u, server %s:%u (%s%s)",
-		hc->version, haproxy_ip_str(&hc->conn.remote_ip),
-		hc->conn.remote_port, haproxy_ip_str(&hc->conn.local_ip),
-		hc->conn.local_port, haproxy_conn_peer(&hc->conn),
-		haproxy_facts_str(facts));
+	e_debug(event, "PROXY v%u: client %s, server %s (%s%s)",
+		hc->version,
+		haproxy_ip_port_str(&hc->conn.remote_ip, hc->conn.remote_port),
+		haproxy_ip_port_str(&hc->conn.local_ip, hc->conn.local_port),
+		haproxy_conn_peer(&hc->conn), haproxy_facts_str(facts));
 	event_unref(&event);
 }
 

@@ -36,21 +36,40 @@ endpoint_to_ip(enum proxy_family family, const struct proxy_endpoint *endpoint,
 	}
 }
 
-/* Text that may become a settings filter or a user name: not empty, no
-   NUL (it would cut the string short), no control characters, and for a
-   host name no spaces. */
-static bool
-bytes_are_name(const struct proxy_bytes *bytes, size_t max, bool spaces)
+/* A user name: not empty, no NUL (it would cut the string short) and no
+   control characters. */
+static bool bytes_are_user_name(const struct proxy_bytes *bytes)
 {
 	size_t i;
 
-	if (bytes->size == 0 || bytes->size > max)
+	if (bytes->size == 0)
+		return FALSE;
+	for (i = 0; i < bytes->size; i++) {
+		if (bytes->data[i] < 0x20 || bytes->data[i] == 0x7f)
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/* A host name as Dovecot takes one for a TLS SNI name or a local name it
+   proxies with (2.4's connection_is_valid_dns_name()): letters, digits,
+   '.', '-', '_' and ':' (an IPv6 literal), no "..", at most 255 bytes.
+   It selects local_name blocks and reaches auth as %{local_name}. */
+static bool bytes_are_host_name(const struct proxy_bytes *bytes)
+{
+	size_t i;
+
+	if (bytes->size == 0 || bytes->size > HAPROXY_HOSTNAME_MAX)
 		return FALSE;
 	for (i = 0; i < bytes->size; i++) {
 		unsigned char c = bytes->data[i];
 
-		if (c < 0x20 || c == 0x7f || (c == ' ' && !spaces))
-			return FALSE;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_' || c == ':')
+			continue;
+		if (c == '.' && (i == 0 || bytes->data[i - 1] != '.'))
+			continue;
+		return FALSE;
 	}
 	return TRUE;
 }
@@ -204,7 +223,7 @@ apply_ssl(const struct proxy_ssl *ssl, struct master_service_connection *conn,
 			t_strdup_printf("verify failed (%u)", ssl->verify));
 		return;
 	}
-	if (!bytes_are_name(&ssl->cn, SIZE_MAX, TRUE)) {
+	if (!bytes_are_user_name(&ssl->cn)) {
 		e_debug(event, "Ignoring certificate CN '%s': not a user name",
 			haproxy_escape(ssl->cn.data, ssl->cn.size, 64));
 		return;
@@ -221,8 +240,7 @@ apply_proxy(const struct proxy_header *hdr,
 	    const char **error_code_r, const char **error_r)
 {
 	if (hdr->authority.data != NULL) {
-		if (!bytes_are_name(&hdr->authority, HAPROXY_HOSTNAME_MAX,
-				    FALSE)) {
+		if (!bytes_are_host_name(&hdr->authority)) {
 			*error_code_r = "bad_authority";
 			*error_r = t_strdup_printf(
 				"AUTHORITY is not a host name: '%s'",

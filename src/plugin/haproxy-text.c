@@ -85,6 +85,15 @@ const char *haproxy_ip_str(const struct ip_addr *ip)
 	return str;
 }
 
+const char *haproxy_ip_port_str(const struct ip_addr *ip, in_port_t port)
+{
+	if (ip->family == AF_INET6) {
+		return t_strconcat("[", haproxy_ip_str(ip), "]:",
+				   dec2str(port), NULL);
+	}
+	return t_strconcat(haproxy_ip_str(ip), ":", dec2str(port), NULL);
+}
+
 static bool haproxy_byte_is_plain(unsigned char c)
 {
 	return c >= 0x20 && c < 0x7f && c != '\\' && c != '"';

@@ -32,6 +32,15 @@ def header(*options):
                           timeout=TIMEOUT).stdout
 
 
+def escaped(data, shown=None):
+    """Bytes from the wire as the plugin's log lines and fields show them
+    (dovecot-haproxy(7)): printable ASCII as is, the rest and \\ and " as
+    \\xNN; cut after shown bytes with "..." where the plugin cuts."""
+    text = "".join(chr(b) if 0x20 <= b < 0x7f and b not in b'\\"'
+                   else f"\\x{b:02x}" for b in data[:shown])
+    return text + ("..." if shown is not None and len(data) > shown else "")
+
+
 def run_client(endpoint, *options, data=b"", source=PROXY_IP):
     """haproxy-connect OPTIONS from source to endpoint with data as its
     input; the finished process, output in .stdout."""
@@ -159,19 +168,35 @@ def _proc_net_endpoint(address, port):
     return "".join("%08X" % word for word in words) + ":%04X" % port
 
 
-def _server_inode(endpoint, sock):
-    """The inode of the server's end of sock's connection to endpoint; 0
-    while it waits in the listen queue (no file has it yet)."""
+def _inode(endpoint, remote):
+    """The inode of the socket on endpoint whose peer /proc/net/tcp{,6}
+    shows as remote (_proc_net_endpoint()), or 0 if there is none."""
     server = _proc_net_endpoint(endpoint.address, endpoint.port)
-    client = _proc_net_endpoint(*sock.getsockname()[:2])
     with open("/proc/net/tcp6" if ":" in endpoint.address
               else "/proc/net/tcp") as f:
         next(f)
         for line in f:
             fields = line.split()
-            if fields[1] == server and fields[2] == client:
+            if fields[1] == server and fields[2] == remote:
                 return int(fields[9])
     return 0
+
+
+def _server_inode(endpoint, sock):
+    """The inode of the server's end of sock's connection to endpoint; 0
+    while it waits in the listen queue (no file has it yet)."""
+    return _inode(endpoint, _proc_net_endpoint(*sock.getsockname()[:2]))
+
+
+def holds_listener(pid, endpoint):
+    """Whether process pid has the socket that listens on endpoint open
+    (a login process closes it when told to stop taking connections)."""
+    unspecified = "::" if ":" in endpoint.address else "0.0.0.0"
+    inode = _inode(endpoint, _proc_net_endpoint(unspecified, 0))
+    try:
+        return inode != 0 and f"socket:[{inode}]" in _fd_links(pid).values()
+    except OSError:  # exited
+        return False
 
 
 def _children(pid, comm):
@@ -348,6 +373,14 @@ def waiting_process(dovecot, endpoint, sock, since, timer=None, again=None,
 def _state(pid):
     with open(f"/proc/{pid}/stat") as f:
         return f.read().rsplit(")", 1)[1].split()[0]
+
+
+def alive(pid):
+    """Whether process pid runs (an exited child stays as a zombie)."""
+    try:
+        return _state(pid) != "Z"
+    except FileNotFoundError:
+        return False
 
 
 @contextlib.contextmanager

@@ -179,6 +179,13 @@ class Dovecot23:
     # (master/service-monitor.c, 2.4.2 on).
     master_accepts = False
     unlimited_size = "0"          # a size setting without a limit
+    # Whether login-common refuses a proxied client whose ALPN is not its
+    # protocol's ("HAproxy application protocol mismatch").
+    alpn_must_match = False
+    # Whether a mail process (imap, pop3) learns the client's local name
+    # (2.4: from auth, auth-master-connection.c) and so applies its
+    # local_name { } blocks; 2.3's never does, not even for TLS SNI.
+    mail_local_name = False
     # (service, unix_listener) that a login process connects to; started
     # as root it does so before it drops privileges.
     login_sockets = (("config", "config"), ("stats", "stats-writer"),
@@ -329,6 +336,8 @@ class Dovecot24(Dovecot23):
     event_ip_fields = True
     listener_address = "listen"
     unlimited_size = "unlimited"
+    alpn_must_match = True        # login-common/client-common.c
+    mail_local_name = True
     login_sockets = (("config", "config"), ("stats", "stats-writer"),
                      ("anvil", "anvil-connect-limit"))
 
@@ -633,6 +642,10 @@ class _Server:
     def pid(self):
         return self._proc.pid if self._proc else None
 
+    def running(self):
+        """Whether the server started and has not exited since."""
+        return self._proc is not None and self._proc.poll() is None
+
     def start(self):
         """Writes the configuration, starts the server and returns once every
         endpoint accepts connections; raises with the log if it cannot."""
@@ -713,14 +726,17 @@ class Dovecot(_Server):
     parser; a path loads PATH/lib20_haproxy_plugin.so in every login process.
     extra_config is appended verbatim, so it can override anything above it,
     even define listeners of its own: endpoints then names them, so that
-    start() waits for them too.
+    start() waits for them too. settings_module False leaves the plugin's
+    libhaproxy_settings.so out of Dovecot's settings modules, as where it
+    was not installed.
     """
 
     def __init__(self, sandbox, listeners, users=None, plugin_dir=None,
                  haproxy_trusted_networks=PROXY_IP + "/32",
                  haproxy_timeout=None, extra_config="", name="dovecot",
-                 endpoints=()):
+                 endpoints=(), settings_module=True):
         super().__init__(sandbox, name)
+        self.settings_module = settings_module
         self.under_test = dovecot_under_test()
         for listener in listeners:
             if listener.protocol not in self.under_test.login_services:
@@ -773,17 +789,20 @@ class Dovecot(_Server):
     def tool_argv(self, *argv):
         """argv, a Dovecot program, made to see the plugin's settings module
         just built, as if it were installed: it runs in a mount namespace of
-        its own in which Dovecot's settings module directory holds it too.
-        The machine's directory stays as it is."""
+        its own in which Dovecot's settings module directory holds it too
+        (or, without settings_module, surely not). The machine's directory
+        stays as it is."""
         if plugin_dir() is None or settings_module_dir() is None:
             return list(argv)
+        ours = "libhaproxy_settings.so"
         modules = os.path.join(self.dir, "settings-modules")
         if not os.path.isdir(modules):
             os.mkdir(modules, 0o755)
             for path in glob.glob(os.path.join(settings_module_dir(), "*.so")):
-                shutil.copy(path, modules)
-            shutil.copy(os.path.join(plugin_dir(), "libhaproxy_settings.so"),
-                        modules)
+                if os.path.basename(path) != ours:
+                    shutil.copy(path, modules)
+            if self.settings_module:
+                shutil.copy(os.path.join(plugin_dir(), ours), modules)
         return ["unshare", "--mount", "--propagation", "private",
                 "sh", "-ec", 'mount --bind "$1" "$2"; shift 2; exec "$@"',
                 "sh", modules, settings_module_dir(), *argv]
@@ -974,17 +993,20 @@ class HAProxy(_Server):
         self._sections.append(section)
 
     def frontend(self, name, backend, *lines, tls=False, address=PROXY_IP,
-                 port=None):
+                 port=None, bind_options=""):
         """A frontend forwarding to backend; returns its Endpoint. With tls
         it terminates TLS with the server certificate and asks for an
         optional client certificate that it lets through even unverified,
-        so the PROXY header reports the verify result."""
+        so the PROXY header reports the verify result. bind_options end
+        its bind line (alpn imap, ...)."""
         endpoint = Endpoint(address, port or self.sandbox.free_port(address))
         bind = f"bind {_hostport(endpoint)}"
         if tls:
             certs = self.sandbox.certs
             bind += (f" ssl crt {certs.server_pem} ca-file {certs.ca}"
                      " verify optional ca-ignore-err all crt-ignore-err all")
+        if bind_options:
+            bind += " " + bind_options
         self._frontends.append(endpoint)
         self._sections.append([f"frontend {name}", f"    {bind}"]
                               + [f"    {l}" for l in lines]
