@@ -128,21 +128,22 @@ _LOGIN_SERVICES = {
     "submission": ("submission-login", ("submission", "submissions")),
     "sieve": ("managesieve-login", ("sieve",)),
 }
-_under_test = None
+_under_test = {}
 
 
 def dovecot_under_test():
     """The Dovecot23 or Dovecot24 that describes the dovecot first on PATH
-    (make check puts the one the plugin was built for first), made once."""
-    global _under_test
-    if _under_test is None:
+    (make check puts the one the plugin was built for first), made once for
+    each: a test may put another one first."""
+    path = shutil.which("dovecot")
+    if path not in _under_test:
         version = subprocess.run(
-            ["dovecot", "--version"], check=True, capture_output=True,
-            text=True, timeout=TIMEOUT).stdout.split()[0]
+            [path or "dovecot", "--version"], check=True,
+            capture_output=True, text=True, timeout=TIMEOUT).stdout.split()[0]
         release = tuple(int(n) for n in version.split("."))
-        _under_test = (Dovecot24 if release >= (2, 4) else Dovecot23)(
+        _under_test[path] = (Dovecot24 if release >= (2, 4) else Dovecot23)(
             version, release)
-    return _under_test
+    return _under_test[path]
 
 
 class Dovecot23:
