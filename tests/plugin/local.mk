@@ -19,6 +19,7 @@ plugin_tests = \
 	tests/plugin/test_busy.py \
 	tests/plugin/test_local_name.py \
 	tests/plugin/test_version_check.py \
+	tests/plugin/test_reuse_port.py \
 	tests/plugin/test_make_install.py \
 	tests/plugin/test_plugin_docs.py
 

@@ -197,6 +197,17 @@ class Dovecot23:
             _LOGIN_SERVICES.items() if protocol != "sieve"
             or os.path.exists(os.path.join(self.libexec_dir, services[0]))}
 
+    def accepts(self, settings):
+        """Whether doveconf accepts a configuration of settings: whether
+        this Dovecot has them (doveconf -h answers nothing, and no error,
+        for a setting 2.3 does not have)."""
+        with tempfile.NamedTemporaryFile("w", suffix=".conf") as config:
+            config.write(self.preamble() + settings)
+            config.flush()
+            return subprocess.run(
+                ["doveconf", "-c", config.name, "-n"], capture_output=True,
+                timeout=TIMEOUT).returncode == 0
+
     def _doveconf(self, setting):
         """The default of setting, as IMAP's login process sees it (2.4's
         doveconf -h refuses a name that submission and LMTP have too)."""
