@@ -118,6 +118,12 @@ step make install
 cd "$work/$pigeonhole"
 [ -x configure ] ||
 	step env ACLOCAL_PATH="$prefix/share/aclocal" ./autogen.sh
+# Debian's +dfsg tarball (2.4.5) lacks doc/rfc, the RFCs' texts, which its
+# configure and doc/Makefile.in still list: build without it.
+if [ ! -d doc/rfc ] && grep -q ' doc/rfc/Makefile' configure; then
+	sed -i 's| doc/rfc/Makefile||' configure
+	sed -i '/^[[:space:]]*rfc \\$/d' doc/Makefile.in
+fi
 # shellcheck disable=SC2086
 step ./configure --prefix="$prefix" --with-dovecot="$prefix/lib/dovecot" \
 	--disable-static $sieve_flags
