@@ -1,14 +1,14 @@
 #!/bin/sh
 # Build one upstream Dovecot with Pigeonhole from the tarballs in
-# ../shared/dovecot (or $DOVECOT_SOURCES) and install it under a prefix of
-# its own; print that prefix. A build is reused while the tarballs it was
-# made from are unchanged: the prefix keeps their checksums.
+# ../shared/dovecot (scripts/dovecot-sources.sh finds it) and install it
+# under a prefix of its own; print that prefix. A build is reused while the
+# tarballs it was made from are unchanged: the prefix keeps their checksums.
 #
 #   scripts/dovecot-build.sh 2.4.4    ->  /opt/dovecot-haproxy/2.4.4
 set -eu
 
 version=$1
-sources=${DOVECOT_SOURCES:-$(cd "$(dirname "$0")/../.." && pwd)/shared/dovecot}
+sources=$("$(dirname "$0")/dovecot-sources.sh")
 root=${DOVECOT_BUILDS:-/opt/dovecot-haproxy}
 prefix=$root/$version
 
