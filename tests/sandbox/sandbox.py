@@ -197,6 +197,19 @@ class Dovecot23:
             _LOGIN_SERVICES.items() if protocol != "sieve"
             or os.path.exists(os.path.join(self.libexec_dir, services[0]))}
 
+    @property
+    def login_proxy_events(self):
+        """Whether a login process that proxies a user makes named events
+        of it (proxy_session_started, ...): the only events by which the
+        stats process sees the login client's fields. 2.3.16 has none."""
+        ldd = subprocess.run(
+            ["ldd", os.path.join(self.libexec_dir, "imap-login")],
+            check=True, capture_output=True, text=True,
+            timeout=TIMEOUT).stdout
+        library = re.search(r"libdovecot-login\.so\S* => (\S+)", ldd)[1]
+        with open(library, "rb") as f:
+            return b"proxy_session_started" in f.read()
+
     def accepts(self, settings):
         """Whether doveconf accepts a configuration of settings: whether
         this Dovecot has them (doveconf -h answers nothing, and no error,
