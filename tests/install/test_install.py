@@ -183,18 +183,19 @@ def check_packages(t, debs):
     t.ok(f"dovecot-abi-{abi}" in got,
          f"dovecot-haproxy depends on dovecot-abi-{abi}", got)
     # The plugin runs only in the version it was built for, whatever the
-    # Debian revision; 2.3.21 and 2.3.21.1 share an ABI.
+    # Debian revision; 2.3.21 and 2.3.21.1 share an ABI. 1:2.3.19.1+dfsg1-2
+    # is epoch 1, release 2.3.19.1, repack +dfsg1, Debian revision 2.
     installed = run(["dpkg-query", "-W", "-f", "${Version}",
                      "dovecot-core"]).stdout
-    epoch, _, upstream = installed.rpartition(":")
-    upstream = re.sub(r"[+~-].*", "", upstream)
+    epoch, release, repack = re.fullmatch(
+        r"(\d+:)?([\d.]+)(.*)-[^-]+", installed).groups(default="")
     ranges = [re.fullmatch(r"dovecot-core \((\S+) (\S+)\)", d).groups()
               for d in got if d.startswith("dovecot-core (")]
-    epoch = epoch + ":" if epoch else ""
-    for version, allowed in ((installed, True),
-                             (f"{epoch}{upstream}-99", True),
-                             (f"{epoch}{upstream}.1-1", False),
-                             (f"{epoch}{upstream}~rc1-1", False)):
+    for version, allowed in (
+            (installed, True),
+            (f"{epoch}{release}{repack}-99", True),
+            (f"{epoch}{release}.1{repack}-1", False),
+            (f"{epoch}{release}~rc1{repack}-1", False)):
         satisfied = bool(ranges) and all(
             subprocess.run(["dpkg", "--compare-versions", version, op,
                             bound]).returncode == 0 for op, bound in ranges)
