@@ -4,7 +4,7 @@
 # for the caller.
 set -eu
 
-packages="gcc libc6-dev make autoconf automake libtool pkg-config
+packages="build-essential autoconf automake libtool pkg-config
 	dovecot-dev dovecot-core dovecot-imapd dovecot-pop3d
 	dovecot-submissiond dovecot-managesieved haproxy
 	libcmocka-dev libssl-dev openssl python3 curl

@@ -140,7 +140,9 @@ def dovecot_under_test():
         version = subprocess.run(
             [path or "dovecot", "--version"], check=True,
             capture_output=True, text=True, timeout=TIMEOUT).stdout.split()[0]
-        release = tuple(int(n) for n in version.split("."))
+        # Debian 13's prints 2.4.1-4: the numbers are upstream's release.
+        release = tuple(int(n) for n in
+                        re.match(r"\d+(?:\.\d+)*", version)[0].split("."))
         _under_test[path] = (Dovecot24 if release >= (2, 4) else Dovecot23)(
             version, release)
     return _under_test[path]
@@ -187,6 +189,8 @@ class Dovecot23:
     def __init__(self, version, release):
         self.version = version    # as dovecot --version prints it
         self.release = release    # as numbers: (2, 3, 19, 1)
+        # The release as settings name it (2.4's dovecot_config_version).
+        self.release_name = ".".join(map(str, release))
         self.libexec_dir = self._doveconf("libexec_dir")
         self.greeting = self._doveconf("login_greeting")
         self.login_plugin_dir = self._doveconf("login_plugin_dir")
@@ -373,8 +377,8 @@ class Dovecot24(Dovecot23):
                 "Info: Username not known")
 
     def preamble(self):
-        return (f"dovecot_config_version = {self.version}\n"
-                f"dovecot_storage_version = {self.version}\n")
+        return (f"dovecot_config_version = {self.release_name}\n"
+                f"dovecot_storage_version = {self.release_name}\n")
 
     def ssl_server(self, cert, key, ca):
         return (f"ssl_server_cert_file = {cert}\n"
