@@ -41,7 +41,7 @@ from machine import (ETC, apt_get, etc_state,  # noqa: E402
                      installed_packages, is_installed, locked, package_files)
 from sandbox import (CLIENT_IP, DOVECOT_IP, PASSWORD,  # noqa: E402
                      PROXY_IP, Endpoint, HAProxy, IMAP, Sandbox, connect,
-                     unmet_requirements)
+                     dovecot_under_test, unmet_requirements)
 from system_dovecot import (USER, SystemDovecot,  # noqa: E402
                             certificate_stand_ins, doveconf, running_pid)
 from tap import Tap  # noqa: E402
@@ -249,7 +249,9 @@ def login_through_haproxy(t, sb, dc, listener):
                 imap.starttls(sb.certs.context())
                 imap.login(USER, PASSWORD)
                 imap.logout()
-            dc.wait_for_log(rf"imap-login: Info: Login: user=<{USER}>.* "
+            dc.wait_for_log(rf"imap-login: Info: "
+                            rf"{dovecot_under_test().logged_in}: "
+                            rf"user=<{USER}>.* "
                             rf"rip={re.escape(CLIENT_IP)},",
                             timeout=LOGIN_WAIT)
             dc.wait_for_log(rf"Debug: haproxy: PROXY v2: client "
