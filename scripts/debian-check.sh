@@ -4,6 +4,8 @@
 # in a chroot, as root on a Debian host:
 #
 #   scripts/debian-check.sh trixie      Debian 13, Dovecot 2.4.1
+#   scripts/debian-check.sh trixie sh -c 'scripts/build.sh && make check TESTS=...'
+#                                       another command in /src instead
 #
 # debootstrap makes the chroot once, in /var/tmp/dovecot-haproxy-debian/
 # SUITE (or $DEBIAN_CHROOTS/SUITE), from Debian's archive; later runs reuse
@@ -13,6 +15,8 @@
 set -eu
 cd "$(dirname "$0")/.."
 suite=$1
+shift
+[ $# -gt 0 ] || set -- scripts/check.sh
 root=${DEBIAN_CHROOTS:-/var/tmp/dovecot-haproxy-debian}/$suite
 
 DEPS_EXTRA=debootstrap scripts/deps.sh
@@ -31,9 +35,15 @@ mkdir "$root/src"
 git ls-files -z --cached --others --exclude-standard |
 	xargs -0 tar -cf - | tar -C "$root/src" -xf -
 
-echo "debian-check.sh: scripts/check.sh on Debian $(cat "$root/etc/debian_version")"
+echo "debian-check.sh: $* on Debian $(cat "$root/etc/debian_version")"
+# The chroot's root a mount point of its own: the tests make mount
+# namespaces of their own (unshare --propagation private), which fails on a
+# root that is only a directory.
 exec unshare --pid --fork --mount --propagation private sh -ec '
+	mount --bind "$1" "$1"
 	mount -t proc proc "$1/proc"
 	mount --rbind /dev "$1/dev"
-	exec chroot "$1" sh -c "cd /src && scripts/check.sh"
-' sh "$root"
+	root=$1
+	shift
+	exec chroot "$root" sh -c "cd /src && exec \"\$@\"" sh "$@"
+' sh "$root" "$@"
