@@ -1,14 +1,14 @@
 #!/bin/sh
 # Build one upstream Dovecot with Pigeonhole from the tarballs in
-# ../shared/dovecot (or $DOVECOT_SOURCES) and install it under a prefix of
-# its own; print that prefix. A build is reused while the tarballs it was
-# made from are unchanged: the prefix keeps their checksums.
+# ../shared/dovecot (scripts/dovecot-sources.sh finds it) and install it
+# under a prefix of its own; print that prefix. A build is reused while the
+# tarballs it was made from are unchanged: the prefix keeps their checksums.
 #
 #   scripts/dovecot-build.sh 2.4.4    ->  /opt/dovecot-haproxy/2.4.4
 set -eu
 
 version=$1
-sources=${DOVECOT_SOURCES:-$(cd "$(dirname "$0")/../.." && pwd)/shared/dovecot}
+sources=$("$(dirname "$0")/dovecot-sources.sh")
 root=${DOVECOT_BUILDS:-/opt/dovecot-haproxy}
 prefix=$root/$version
 
@@ -116,14 +116,13 @@ step make -j"$(nproc)"
 step make install
 
 cd "$work/$pigeonhole"
-if [ ! -x configure ]; then
+[ -x configure ] ||
 	step env ACLOCAL_PATH="$prefix/share/aclocal" ./autogen.sh
-elif [ ! -d doc/rfc ]; then
-	# Debian's orig tarball (2.4.5) leaves out the RFCs that configure
-	# still names, as Debian's own build does: drop them, regenerate.
-	sed -i '/doc\/rfc\/Makefile/d' configure.ac
-	sed -i '/^[[:space:]]*rfc \\$/d' doc/Makefile.am
-	step env ACLOCAL_PATH="$prefix/share/aclocal" autoreconf -fi
+# Debian's +dfsg tarball (2.4.5) lacks doc/rfc, the RFCs' texts, which its
+# configure and doc/Makefile.in still list: build without it.
+if [ ! -d doc/rfc ] && grep -q ' doc/rfc/Makefile' configure; then
+	sed -i 's| doc/rfc/Makefile||' configure
+	sed -i '/^[[:space:]]*rfc \\$/d' doc/Makefile.in
 fi
 # shellcheck disable=SC2086
 step ./configure --prefix="$prefix" --with-dovecot="$prefix/lib/dovecot" \

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Run the whole suite against Dovecot versions built from the upstream
-# sources in ../shared/dovecot (scripts/dovecot-build.sh builds each once):
-# every version found there, or the ones named.
+# sources in ../shared/dovecot (scripts/dovecot-sources.sh finds it;
+# scripts/dovecot-build.sh builds each once): every version found there, or
+# the ones named.
 #
 #   scripts/matrix.sh            all of them
 #   scripts/matrix.sh 2.4.4      one
@@ -12,12 +13,11 @@
 set -eu
 cd "$(dirname "$0")/.."
 top=$PWD
-sources=${DOVECOT_SOURCES:-$(cd .. && pwd)/shared/dovecot}
-
-if [ ! -d "$sources" ]; then
-	echo "matrix.sh: no Dovecot sources in $sources; skipping the other Dovecot versions"
+if ! sources=$(scripts/dovecot-sources.sh); then
+	echo "matrix.sh: skipping the other Dovecot versions"
 	exit 0
 fi
+export DOVECOT_SOURCES="$sources"
 if [ $# -eq 0 ]; then
 	set -- $(ls "$sources" | sed -n 's/^dovecot-\(.*\)\.tar\.xz$/\1/p' | sort -V)
 fi

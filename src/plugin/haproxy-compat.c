@@ -402,7 +402,11 @@ void haproxy_client_apply_local_name(struct client *client)
 	client->set = login_settings_read(client->pool, &client->local_ip,
 					  &client->ip, client->local_name,
 					  &client->ssl_set,
-					  &client->ssl_server_set, &other_sets);
+#ifdef HAVE_CLIENT_SSL_SERVER_SET
+					  /* before 2.3.17 part of ssl_set */
+					  &client->ssl_server_set,
+#endif
+					  &other_sets);
 	/* A proxied client is secured when the proxy says TLS, when it
 	   speaks TLS itself (an ssl = yes listener) or when it is trusted:
 	   auth asserts that a TLS client is secured. */

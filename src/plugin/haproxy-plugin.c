@@ -8,6 +8,7 @@
 /* The service's callback and listeners, which the plugin takes over. */
 #include "master-service-private.h"
 #include "master-service-settings.h"
+#include "haproxy-version.h"
 #include "haproxy-compat.h"
 #include "haproxy-settings.h"
 #include "haproxy-networks.h"
@@ -156,11 +157,14 @@ static void haproxy_take_listeners(unsigned int timeout_secs)
 
 void haproxy_plugin_init(struct module *module)
 {
-	const struct master_service_settings *set = haproxy_service_settings();
-	unsigned int timeout_secs = set->haproxy_timeout;
+	const struct master_service_settings *set;
+	unsigned int timeout_secs;
 	struct haproxy_networks *trusted;
 	const char *error;
 
+	haproxy_version_check();
+	set = haproxy_service_settings();
+	timeout_secs = set->haproxy_timeout;
 	haproxy_pool = pool_alloconly_create("haproxy plugin", 1024);
 	p_array_init(&haproxy_listeners, haproxy_pool, 4);
 	/* Reading the plugin's settings may replace set. */

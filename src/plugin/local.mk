@@ -9,12 +9,14 @@ DOVECOT_MODULE_CPPFLAGS = -DHAVE_CONFIG_H $(LIBDOVECOT_INCLUDE) \
 DOVECOT_MODULE_CFLAGS = $(DOVECOT_CFLAGS) $(WERROR_CFLAGS)
 DOVECOT_MODULE_LDFLAGS = -module -avoid-version -shared
 
-# The plugin's settings as both the plugin and the settings module know them.
+# The plugin's settings as both the plugin and the settings module know them,
+# and the check that both run in the Dovecot they were built against.
 noinst_LTLIBRARIES += src/plugin/libhaproxysettings.la
 src_plugin_libhaproxysettings_la_SOURCES = \
 	src/plugin/haproxy-compat.h \
 	src/plugin/haproxy-networks.c src/plugin/haproxy-networks.h \
-	src/plugin/haproxy-settings.c src/plugin/haproxy-settings.h
+	src/plugin/haproxy-settings.c src/plugin/haproxy-settings.h \
+	src/plugin/haproxy-version.c src/plugin/haproxy-version.h
 src_plugin_libhaproxysettings_la_CPPFLAGS = $(DOVECOT_MODULE_CPPFLAGS)
 src_plugin_libhaproxysettings_la_CFLAGS = $(DOVECOT_MODULE_CFLAGS)
 

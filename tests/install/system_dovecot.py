@@ -12,18 +12,18 @@ to loopback and free ports, and adds a passwd-file user and the sandbox's
 certificate."""
 
 import os
+import re
 import shutil
 import subprocess
 
 from machine import ETC, package_files, stand_ins
-from sandbox import DOVECOT_IP, PASSWORD, Endpoint, _Server, connect
+from sandbox import (DOVECOT_IP, PASSWORD, Endpoint, _Server, connect,
+                     dovecot_under_test)
 
 USER = "installtest"
 
+# Written after the system's settings, in the syntax of its Dovecot.
 CONFIG = """\
-# Written by tests/install/system_dovecot.py: the system's settings, then
-# what keeps this Dovecot off the machine's state and network.
-!include {etc}/dovecot.conf
 base_dir = {dir}/run
 state_dir = {dir}/state
 log_path = {log}
@@ -31,17 +31,8 @@ info_log_path = {log}
 debug_log_path = {log}
 listen = {address}
 protocols = imap
-ssl_cert = <{cert}
-ssl_key = <{key}
-passdb {{
-  driver = passwd-file
-  args = {dir}/users
-}}
-userdb {{
-  driver = static
-  args = uid=nobody gid=nogroup home={dir}/home/%u
-}}
-mail_location = maildir:~/Maildir
+"""
+LISTENERS = """\
 service imap-login {{
   inet_listener imap {{
     port = {imap_port}
@@ -61,10 +52,24 @@ def program(name):
 
 
 def doveconf(name):
-    """A setting of the system's configuration; -P, or ssl_key is hidden."""
-    return subprocess.run([program("bin/doveconf"), "-P", "-h", name],
-                          check=True, capture_output=True,
-                          text=True).stdout.strip()
+    """A setting of the system's configuration (-P, or ssl_key is hidden).
+    Not doveconf -h: Debian 13's refuses it for most settings ("Multiple
+    settings matched")."""
+    output = subprocess.run([program("bin/doveconf"), "-P", name],
+                            check=True, capture_output=True,
+                            text=True).stdout
+    match = re.search(rf"^{re.escape(name)} = (.*)$", output, re.M)
+    return match[1].strip() if match else ""
+
+
+def versions():
+    """What 2.4 wants first in a configuration file: the system's
+    dovecot_config_version and dovecot_storage_version, which the system's
+    settings then set again, to the same values; nothing on 2.3."""
+    output = subprocess.run([program("bin/doveconf"), "-n"], check=True,
+                            capture_output=True, text=True).stdout
+    return "".join(re.findall(r"^dovecot_(?:config|storage)_version = .*\n",
+                              output, re.M))
 
 
 def running_pid():
@@ -79,16 +84,19 @@ def running_pid():
 
 
 def certificate_stand_ins(certs):
-    """The system's settings name a certificate and key that Dovecot reads
-    even when a later setting overrides them; where they do not exist
+    """Dovecot 2.3's settings name a certificate and key as <FILE, which it
+    reads even when a later setting overrides them; where they do not exist
     (Debian makes them only with ssl-cert installed), the sandbox's stand
-    in for them. A context manager yielding the paths it created."""
+    in for them. 2.4 reads only the files it uses. A context manager
+    yielding the paths it created."""
     files = []
-    for setting, source, mode in (("ssl_cert", certs.server_cert, 0o644),
-                                  ("ssl_key", certs.server_key, 0o600)):
-        value = doveconf(setting)
-        if value.startswith("<"):
-            files.append((source, value[1:], mode))
+    if dovecot_under_test().syntax == "2.3":
+        for setting, source, mode in (
+                ("ssl_cert", certs.server_cert, 0o644),
+                ("ssl_key", certs.server_key, 0o600)):
+            value = doveconf(setting)
+            if value.startswith("<"):
+                files.append((source, value[1:], mode))
     return stand_ins(files)
 
 
@@ -123,8 +131,17 @@ class SystemDovecot(_Server):
         with open(os.path.join(self.dir, "users"), "w") as f:
             f.write(f"{USER}:{{PLAIN}}{PASSWORD}::::::\n")
         certs = self.sandbox.certs
+        dut = dovecot_under_test()
         with open(self.config_path, "w") as f:
-            f.write(CONFIG.format(
-                etc=ETC, dir=self.dir, log=self.log_path, address=DOVECOT_IP,
-                cert=certs.server_cert, key=certs.server_key,
-                imap_port=self.imap.port) + self.extra)
+            f.write(
+                "# Written by tests/install/system_dovecot.py: the system's "
+                "settings, then\n# what keeps this Dovecot off the machine's "
+                "state and network.\n"
+                + versions() + f"!include {ETC}/dovecot.conf\n"
+                + CONFIG.format(dir=self.dir, log=self.log_path,
+                                address=DOVECOT_IP)
+                + dut.ssl_server(certs.server_cert, certs.server_key,
+                                 certs.ca)
+                + dut.passwd_file(os.path.join(self.dir, "users"))
+                + dut.static_userdb(home) + dut.maildir()
+                + LISTENERS.format(imap_port=self.imap.port) + self.extra)

@@ -41,7 +41,7 @@ from machine import (ETC, apt_get, etc_state,  # noqa: E402
                      installed_packages, is_installed, locked, package_files)
 from sandbox import (CLIENT_IP, DOVECOT_IP, PASSWORD,  # noqa: E402
                      PROXY_IP, Endpoint, HAProxy, IMAP, Sandbox, connect,
-                     unmet_requirements)
+                     dovecot_under_test, unmet_requirements)
 from system_dovecot import (USER, SystemDovecot,  # noqa: E402
                             certificate_stand_ins, doveconf, running_pid)
 from tap import Tap  # noqa: E402
@@ -180,9 +180,28 @@ def check_packages(t, debs):
     with open("/usr/share/dovecot/dovecot-abi") as f:
         abi = f.read().strip()
     got = depends(debs["dovecot-haproxy"])
-    t.ok({f"dovecot-abi-{abi}", "dovecot-core"} <= set(got),
-         f"dovecot-haproxy depends on dovecot-abi-{abi} and dovecot-core",
-         got)
+    t.ok(f"dovecot-abi-{abi}" in got,
+         f"dovecot-haproxy depends on dovecot-abi-{abi}", got)
+    # The plugin runs only in the version it was built for, whatever the
+    # Debian revision; 2.3.21 and 2.3.21.1 share an ABI. 1:2.3.19.1+dfsg1-2
+    # is epoch 1, release 2.3.19.1, repack +dfsg1, Debian revision 2.
+    installed = run(["dpkg-query", "-W", "-f", "${Version}",
+                     "dovecot-core"]).stdout
+    epoch, release, repack = re.fullmatch(
+        r"(\d+:)?([\d.]+)(.*)-[^-]+", installed).groups(default="")
+    ranges = [re.fullmatch(r"dovecot-core \((\S+) (\S+)\)", d).groups()
+              for d in got if d.startswith("dovecot-core (")]
+    for version, allowed in (
+            (installed, True),
+            (f"{epoch}{release}{repack}-99", True),
+            (f"{epoch}{release}.1{repack}-1", False),
+            (f"{epoch}{release}~rc1{repack}-1", False)):
+        satisfied = bool(ranges) and all(
+            subprocess.run(["dpkg", "--compare-versions", version, op,
+                            bound]).returncode == 0 for op, bound in ranges)
+        t.eq(satisfied, allowed, f"dovecot-core {version} "
+             f"{'satisfies' if allowed else 'does not satisfy'} its "
+             "dependencies")
     got = depends(debs["haproxy-connect"])
     t.ok(not any(d.startswith("dovecot") for d in got),
          "haproxy-connect does not depend on Dovecot", got)
@@ -230,7 +249,9 @@ def login_through_haproxy(t, sb, dc, listener):
                 imap.starttls(sb.certs.context())
                 imap.login(USER, PASSWORD)
                 imap.logout()
-            dc.wait_for_log(rf"imap-login: Info: Login: user=<{USER}>.* "
+            dc.wait_for_log(rf"imap-login: Info: "
+                            rf"{dovecot_under_test().logged_in}: "
+                            rf"user=<{USER}>.* "
                             rf"rip={re.escape(CLIENT_IP)},",
                             timeout=LOGIN_WAIT)
             dc.wait_for_log(rf"Debug: haproxy: PROXY v2: client "

@@ -27,6 +27,8 @@ plugin_tests = \
 	tests/plugin/test_reload.py \
 	tests/plugin/test_tlv_values.py \
 	tests/plugin/test_local_name_tls_pop3.py \
+	tests/plugin/test_version_check.py \
+	tests/plugin/test_reuse_port.py \
 	tests/plugin/test_make_install.py \
 	tests/plugin/test_plugin_docs.py
 

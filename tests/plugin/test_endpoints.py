@@ -126,10 +126,15 @@ def fields_and_forwarding(t, dc):
                  "every endpoint ID succeeds"):
         answer = login(dc, ALL_OPTIONS, "remote")
         assert answer.startswith("a OK "), answer
-    with t.check("every endpoint ID is a field of the login client's event "
-                 "(its proxy_session_started)"):
-        event = exported_event(dc, "proxy_session_started", since=mark)
-        assert event["fields"] == ALL_FIELDS, event
+    what = ("every endpoint ID is a field of the login client's event "
+            "(its proxy_session_started)")
+    if not dc.under_test.login_proxy_events:
+        t.skip(what, f"Dovecot {dc.under_test.version}'s login proxy makes "
+               "no named events")
+    else:
+        with t.check(what):
+            event = exported_event(dc, "proxy_session_started", since=mark)
+            assert event["fields"] == ALL_FIELDS, event
     with t.check("auth sees every endpoint ID as a forward field "
                  "(forward_fields of its request)"):
         assert auth_forward_fields(dc, mark) == ALL_FIELDS

@@ -277,18 +277,26 @@ def main(t):
                 for data in (without_id, proxied):
                     reply = send(listener, data + login)
                     assert b"\r\na OK " in reply, reply
-            with t.check("the login client's fields come out of its "
-                         "proxy_session_started event"):
-                event = exported_event(dc, "proxy_session_started",
-                                       since=mark)
-                assert event["fields"] == {
-                    "haproxy_unique_id": "req-0001",
-                    "haproxy_ssl_version": "TLSv1.3",
-                    "haproxy_authority": "mail.example.test"}, event
-            with t.check("a filter on haproxy_unique_id selects only the "
-                         "client that had one"):
-                assert dc.log_text(mark).count(
-                    '{"event":"proxy_session_started"') == 1
+            if not dut.login_proxy_events:
+                for what in ("the login client's fields come out of its "
+                             "proxy_session_started event",
+                             "a filter on haproxy_unique_id selects only "
+                             "the client that had one"):
+                    t.skip(what, f"Dovecot {dut.version}'s login proxy "
+                           "makes no named events")
+            else:
+                with t.check("the login client's fields come out of its "
+                             "proxy_session_started event"):
+                    event = exported_event(dc, "proxy_session_started",
+                                           since=mark)
+                    assert event["fields"] == {
+                        "haproxy_unique_id": "req-0001",
+                        "haproxy_ssl_version": "TLSv1.3",
+                        "haproxy_authority": "mail.example.test"}, event
+                with t.check("a filter on haproxy_unique_id selects only "
+                             "the client that had one"):
+                    assert dc.log_text(mark).count(
+                        '{"event":"proxy_session_started"') == 1
             with t.check("the example's metric groups accepted headers by "
                          "haproxy_ssl_version"):
                 def tls13():

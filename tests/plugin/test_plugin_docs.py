@@ -29,6 +29,8 @@ TROUBLES = [
     ("health checks", "check\\-send\\-proxy"),
     ("a plain TCP check", "Connection closed before sending a PROXY header"),
     ("an ABI mismatch", "Module is for different ABI version"),
+    ("another version of the same ABI", "not for the running Dovecot"),
+    ("version_ignore = yes", "cannot tell which Dovecot is running"),
     ("a plugin that is not installed", "Plugin 'haproxy' not found"),
     ("no login plugin installed", "opendir(/usr/lib/dovecot/modules/login)"),
     ("an invalid network", "haproxy_trusted_networks: Invalid network"),

@@ -129,21 +129,24 @@ _LOGIN_SERVICES = {
     "submission": ("submission-login", ("submission", "submissions")),
     "sieve": ("managesieve-login", ("sieve",)),
 }
-_under_test = None
+_under_test = {}
 
 
 def dovecot_under_test():
     """The Dovecot23 or Dovecot24 that describes the dovecot first on PATH
-    (make check puts the one the plugin was built for first), made once."""
-    global _under_test
-    if _under_test is None:
+    (make check puts the one the plugin was built for first), made once for
+    each: a test may put another one first."""
+    path = shutil.which("dovecot")
+    if path not in _under_test:
         version = subprocess.run(
-            ["dovecot", "--version"], check=True, capture_output=True,
-            text=True, timeout=TIMEOUT).stdout.split()[0]
-        release = tuple(int(n) for n in version.split("."))
-        _under_test = (Dovecot24 if release >= (2, 4) else Dovecot23)(
+            [path or "dovecot", "--version"], check=True,
+            capture_output=True, text=True, timeout=TIMEOUT).stdout.split()[0]
+        # Debian 13's prints 2.4.1-4: the numbers are upstream's release.
+        release = tuple(int(n) for n in
+                        re.match(r"\d+(?:\.\d+)*", version)[0].split("."))
+        _under_test[path] = (Dovecot24 if release >= (2, 4) else Dovecot23)(
             version, release)
-    return _under_test
+    return _under_test[path]
 
 
 class Dovecot23:
@@ -194,6 +197,8 @@ class Dovecot23:
     def __init__(self, version, release):
         self.version = version    # as dovecot --version prints it
         self.release = release    # as numbers: (2, 3, 19, 1)
+        # The release as settings name it (2.4's dovecot_config_version).
+        self.release_name = ".".join(map(str, release))
         self.libexec_dir = self._doveconf("libexec_dir")
         self.greeting = self._doveconf("login_greeting")
         self.login_plugin_dir = self._doveconf("login_plugin_dir")
@@ -203,6 +208,30 @@ class Dovecot23:
             protocol: services for protocol, services in
             _LOGIN_SERVICES.items() if protocol != "sieve"
             or os.path.exists(os.path.join(self.libexec_dir, services[0]))}
+
+    @property
+    def login_proxy_events(self):
+        """Whether a login process that proxies a user makes named events
+        of it (proxy_session_started, ...): the only events by which the
+        stats process sees the login client's fields. 2.3.16 has none."""
+        ldd = subprocess.run(
+            ["ldd", os.path.join(self.libexec_dir, "imap-login")],
+            check=True, capture_output=True, text=True,
+            timeout=TIMEOUT).stdout
+        library = re.search(r"libdovecot-login\.so\S* => (\S+)", ldd)[1]
+        with open(library, "rb") as f:
+            return b"proxy_session_started" in f.read()
+
+    def accepts(self, settings):
+        """Whether doveconf accepts a configuration of settings: whether
+        this Dovecot has them (doveconf -h answers nothing, and no error,
+        for a setting 2.3 does not have)."""
+        with tempfile.NamedTemporaryFile("w", suffix=".conf") as config:
+            config.write(self.preamble() + settings)
+            config.flush()
+            return subprocess.run(
+                ["doveconf", "-c", config.name, "-n"], capture_output=True,
+                timeout=TIMEOUT).returncode == 0
 
     def _doveconf(self, setting):
         """The default of setting, as IMAP's login process sees it (2.4's
@@ -358,8 +387,8 @@ class Dovecot24(Dovecot23):
                 "Info: Username not known")
 
     def preamble(self):
-        return (f"dovecot_config_version = {self.version}\n"
-                f"dovecot_storage_version = {self.version}\n")
+        return (f"dovecot_config_version = {self.release_name}\n"
+                f"dovecot_storage_version = {self.release_name}\n")
 
     def ssl_server(self, cert, key, ca):
         return (f"ssl_server_cert_file = {cert}\n"
