@@ -88,8 +88,6 @@ def check_events(t, dc, what, unique_id, mark, expected):
          "fields")
     what = (f"{what}: the login client's, as its proxy_session_started "
             "event has them")
-    # Issue 20's sandbox.py knows the Dovecots whose login proxy makes no
-    # named events (2.3.16); until it is merged, every one does.
     if not dc.under_test.login_proxy_events:
         t.skip(what, f"Dovecot {dc.under_test.version}'s login proxy makes "
                "no named events")
