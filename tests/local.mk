@@ -21,6 +21,10 @@ EXTRA_DIST += \
 	tests/sandbox/tap.py \
 	tests/sandbox/headers.py
 
+# The harness itself: stopping a Dovecot reports its crashes.
+TESTS += tests/sandbox/test_crashes.py
+EXTRA_DIST += tests/sandbox/test_crashes.py
+
 # Every manual page formats without a warning from groff and man.
 TESTS += tests/test_man_pages.py
 EXTRA_DIST += tests/test_man_pages.py

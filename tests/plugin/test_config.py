@@ -41,25 +41,30 @@ def alive(pid):
         return False
 
 
+def invalid_line(entry):
+    """The login process's fatal error for an invalid entry."""
+    return ("imap-login: Fatal: haproxy_trusted_networks: "
+            f"Invalid network '{entry}'")
+
+
 def invalid_entry(t, sb, name, networks, entry):
     dc = Dovecot(sb, [Listener("imap", "imap-proxy", haproxy=True)],
                  plugin_dir=plugin_dir(), haproxy_trusted_networks=networks,
                  extra_config=LOGIN_AT_START, name=name)
+    expected = invalid_line(entry)
+    dc.provokes(re.escape(expected))
     with dc:
         with t.check(f"haproxy_trusted_networks = {networks}: the login "
                      f"process stops with one fatal error naming '{entry}'"):
-            expected = ("imap-login: Fatal: haproxy_trusted_networks: "
-                        f"Invalid network '{entry}'")
             # Two processes log: the login process its error, the master
             # that the process failed. Either line may come first.
             dc.wait_for_log(re.escape(expected) + "$")
             dc.wait_for_log(r"master: Error: service\(imap-login\): command "
                             r"startup failed")
             # Each attempt fails alike (the master tries again after a
-            # while), and a Fatal line ends its process: every Fatal line
+            # while), and a Fatal line ends its process: every crash line
             # must be this one.
-            fatal = re.findall(r"\S+: Fatal: .*", dc.log_text())
-            assert set(fatal) == {expected}, fatal
+            assert dc.crashes() == [], dc.crashes()
         t.ok(alive(dc.pid), f"with {entry} Dovecot itself keeps running")
 
 
@@ -71,6 +76,7 @@ def other_service(t, sb):
                       Listener("pop3", "pop3")],
                  plugin_dir=plugin_dir(), haproxy_trusted_networks=networks,
                  extra_config=LOGIN_AT_START, name="dovecot-pop3")
+    dc.provokes(re.escape(invalid_line("10.0.0.0/33")))
     with dc:
         with t.check(f"haproxy_trusted_networks = {networks}: pop3-login, "
                      "with no haproxy listener, still serves its plain "
@@ -88,11 +94,9 @@ def other_service(t, sb):
                          rip=CLIENT_IP, rport=port, listener="pop3")
         with t.check("while imap-login, with a haproxy listener, stops with "
                      "the fatal error naming the entry"):
-            dc.wait_for_log(r"imap-login: Fatal: haproxy_trusted_networks: "
-                            r"Invalid network '10\.0\.0\.0/33'$")
-        fatal = re.findall(r"\S+: Fatal: .*", dc.log_text())
-        t.eq([line for line in fatal if not line.startswith("imap-login:")],
-             [], "no other process logged a fatal error")
+            dc.wait_for_log(re.escape(invalid_line("10.0.0.0/33")) + "$")
+        t.eq(dc.crashes(), [], "no other process logged a fatal error or "
+             "crashed")
 
 
 def empty_list(t, sb):

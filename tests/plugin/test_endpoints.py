@@ -240,10 +240,6 @@ def main(t):
             fields_and_forwarding(t, dc)
             endpoint_logins(t, dc)
             malformed(t, dc)
-            with t.check("no login process and no auth process died"):
-                trouble = re.findall(r".*(?:Panic|Fatal|killed).*",
-                                     dc.log_text())
-                assert not trouble, trouble
 
 
 with Tap() as t:

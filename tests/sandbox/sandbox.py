@@ -14,9 +14,13 @@
 
 Linux treats all of 127.0.0.0/8 as local, so the client, the proxy and
 Dovecot each get an address of their own and the logs tell them apart.
-Each server runs in the foreground as our child, in a session of its own;
-stopping it checks that none of its processes is left. Sandbox.close()
-stops whatever is still running and removes the directory.
+Each server runs in the foreground as our child, in a session of its own.
+Stopping it is a check of its own: it raises when the server did not exit
+cleanly when told to, when a process of it is left, or when a Dovecot's
+log shows that a process of it crashed (a Panic, a Fatal line, a process
+killed by a signal or exiting with an error), unless the test named that
+very line as one it provokes (Dovecot.provokes()). Sandbox.close() stops
+whatever is still running and removes the directory.
 
 Dovecot is the one first on PATH, a 2.3 or a 2.4. dovecot_under_test()
 describes it: it writes settings in its syntax for extra_config
@@ -616,17 +620,33 @@ def _kill_leftovers(path, session=None):
     return left
 
 
+# A line of a Dovecot log that tells of a crash or a leak, with or without
+# its time stamp (log_timestamp's default, "%b %d %H:%M:%S "): a process's
+# Panic or Fatal line; the master's report of a child that died badly when
+# it cannot hand that to the log process (master/service-process.c); and
+# what lib reports of fds, I/O handlers and events left behind.
+_CRASH = re.compile(
+    r"^(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d )?"
+    r"(\S+: (?:Panic|Fatal): .*"
+    r"|master: Error: service\([^)]*\): child \d+ "
+    r"(?:killed with signal|returned error|died with status) .*"
+    r"|\S+: (?:Error|Warning): (?:Leaked |I/O notify leak: |Event \S+ "
+    r"leaked |Raw backtrace for leaks: ).*)$", re.M)
+
+
 class _Server:
     """A daemon run in the foreground as our child: start, logs, stop.
     Subclasses provide _write_config(), _argv() and _endpoints()."""
 
     def __init__(self, sandbox, name):
         self.sandbox = sandbox
+        self.name = name
         self.dir = os.path.join(sandbox.path, name)
         os.mkdir(self.dir, 0o755)
         self.log_path = os.path.join(self.dir, name + ".log")
         self.start_seconds = None
         self._proc = None
+        self._log_start = 0
 
     @property
     def pid(self):
@@ -639,6 +659,7 @@ class _Server:
             self.sandbox._servers.append(self)  # so close() stops it
         self._write_config()
         began = time.monotonic()
+        self._log_start = self.log_mark()
         with open(self.log_path, "ab") as log:
             self._proc = subprocess.Popen(
                 self._argv(), stdin=subprocess.DEVNULL, stdout=log,
@@ -647,7 +668,8 @@ class _Server:
         wait_until(lambda: self._proc.poll() is not None
                    or wanted <= _listening())
         if self._proc.poll() is not None or not wanted <= _listening():
-            self.stop()
+            # The log says why; what the stop finds adds nothing.
+            self._terminate()
             raise RuntimeError(
                 f"{self._argv()} did not start:\n{self.log_text()}")
         self.start_seconds = time.monotonic() - began
@@ -655,19 +677,48 @@ class _Server:
 
     def stop(self):
         """SIGTERM by pid, SIGKILL if it lingers; then no process of its
-        session or directory may remain: leftovers are killed and reported."""
+        session or directory may remain: leftovers are killed. Raises
+        AssertionError with what went wrong: leftovers, an exit other
+        than a clean one, and the crashes() of this run."""
         if self._proc is None:
             return
+        problems = self._terminate()
+        crashes = self.crashes(self._log_start)
+        if crashes:
+            problems.append("its log shows crashes:\n" + "\n".join(crashes))
+        if problems:
+            raise AssertionError(f"{self.name} in {self.dir}: "
+                                 + "; ".join(problems))
+
+    # Exit statuses of a clean stop (Popen.returncode).
+    clean_exits = (0,)
+
+    def _terminate(self):
+        """Stops the server and whatever it left; returns what went wrong,
+        as sentences."""
         proc, self._proc = self._proc, None
+        problems = []
         proc.terminate()
         try:
             proc.wait(TIMEOUT)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+            problems.append(f"did not exit within {TIMEOUT:.0f} s "
+                            "of SIGTERM: killed")
+        else:
+            if proc.returncode not in self.clean_exits:
+                problems.append(f"exited with status {proc.returncode}")
         left = _kill_leftovers(self.dir, proc.pid)
         if left:
-            raise RuntimeError(f"{self._argv()[0]} left processes {left}")
+            problems.append(f"left processes {left}")
+        return problems
+
+    def crashes(self, since=0):
+        """Lines of the log after offset since that show a crash or a leak,
+        less the ones a test provokes on purpose; [] for a server whose log
+        cannot tell (Dovecot's can)."""
+        return []
 
     def log_mark(self):
         """The current end of the log, for since= below."""
@@ -734,6 +785,7 @@ class Dovecot(_Server):
         self.extra_config = extra_config
         self.extra_endpoints = list(endpoints)
         self.config_path = os.path.join(self.dir, "dovecot.conf")
+        self._provoked = []     # regexes of crashes() the test provokes
         # A submission process connects to its relay as soon as the login
         # hands the client over: give it one that accepts everything.
         self.smtp_sink = None
@@ -743,6 +795,25 @@ class Dovecot(_Server):
 
     def listener(self, name):
         return next(l for l in self.listeners if l.name == name)
+
+    def provokes(self, *patterns):
+        """Names lines that the test provokes on purpose, which crashes()
+        and so stop() then let pass: each a regex that must match a whole
+        line of crashes() (without its time stamp), such as
+        r"imap-login: Fatal: haproxy_trusted_networks: Invalid network
+        '10\\.0\\.0\\.0/33'". Returns self."""
+        self._provoked += [re.compile(pattern) for pattern in patterns]
+        return self
+
+    def crashes(self, since=0):
+        """The lines of the log after offset since that tell of a crash or
+        a leak, without their time stamps, less the ones provokes() names:
+        a Panic, a Fatal line (the master has the log process report a
+        child killed by a signal or exiting with an error as "Fatal:
+        master: service(NAME): child PID ..."), the master's own report of
+        that, or lib's report of an fd, I/O handler or event leaked."""
+        return [line for line in _CRASH.findall(self.log_text(since))
+                if not any(p.fullmatch(line) for p in self._provoked)]
 
     def wait_for_login(self, user, since=0, service=r"[\w-]+"):
         """The fields (log_fields) of the first login line of user after
@@ -949,6 +1020,9 @@ class HAProxy(_Server):
 
     It connects from PROXY_IP (an IPv6 backend needs the line "source [::1]").
     extra_config is appended verbatim after the generated sections."""
+
+    # In the foreground (-db) HAProxy leaves SIGTERM to its default action.
+    clean_exits = (0, -signal.SIGTERM)
 
     def __init__(self, sandbox, extra_config="", name="haproxy"):
         super().__init__(sandbox, name)
