@@ -34,12 +34,13 @@ import imaplib
 import re
 import ssl
 
-from headers import header, header_finished, login_pids, stopped, \
-    unread_bytes
+from headers import (header, header_finished, login_pids, stopped,
+                     unread_bytes)
 from sandbox import (PASSWORD, PROXY_IP, Dovecot, HAProxy, IMAP, IMAPS,
                      Listener, Sandbox, connect, dovecot_under_test,
                      plugin_dir, recv_all, unmet_requirements, wait_until)
 from tap import Tap
+from tcp import unread_from
 
 STRANGER_IP = "127.0.0.9"   # in neither list
 TIMEOUT_SECS = 1            # haproxy_timeout
@@ -243,24 +244,6 @@ def stranger_line(port, listener, sent=None):
     said about the bytes."""
     return (NOT_TRUSTED + (f": it sent {sent}" if sent else "")
             + f" (rip={STRANGER_IP}, rport={port}, listener={listener})")
-
-
-def unread_from(endpoint, address):
-    """The receive queues of the connections from address to endpoint that
-    the server side has not read yet (established, accepted or not)."""
-    hexaddr = "%08X" % int.from_bytes(bytes(map(int, address.split("."))),
-                                      "little")
-    server = "%08X:%04X" % (int.from_bytes(bytes(map(
-        int, endpoint.address.split("."))), "little"), endpoint.port)
-    queues = []
-    with open("/proc/net/tcp") as f:
-        next(f)
-        for line in f:
-            fields = line.split()
-            if fields[1] == server and fields[3] == "01" and \
-                    fields[2].split(":")[0] == hexaddr:
-                queues.append(int(fields[4].split(":")[1], 16))
-    return queues
 
 
 def strangers(t, dc, fronts, context):

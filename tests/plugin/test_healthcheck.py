@@ -35,6 +35,7 @@ from sandbox import (CLIENT_IP, PASSWORD, PROXY_IP, Dovecot, HAProxy, IMAP,
                      Listener, Sandbox, assert_login, dovecot_under_test,
                      plugin_dir, unmet_requirements, wait_until)
 from tap import Tap
+from tcp import accept_queue
 
 CHECK = "check check-send-proxy inter 200ms"
 # The plugin's debug line for a check: LOCAL, or addresses that are the
@@ -80,19 +81,6 @@ def settings(dut):
             + dut.json_log_exporter("json_log"))
 
 
-def queued(listener):
-    """How many connections to listener wait to be accepted (/proc/net/tcp
-    shows a listening socket's accept queue as its receive queue)."""
-    words = struct.unpack("=I", socket.inet_aton(listener.address))
-    local = "%08X:%04X" % (words[0], listener.port)
-    with open("/proc/net/tcp") as f:
-        for line in f:
-            fields = line.split()
-            if fields[1] == local and fields[3] == "0A":  # LISTEN
-                return int(fields[4].split(":")[1], 16)
-    raise AssertionError(f"{listener} does not listen")
-
-
 def checks_while_stopped(t, sb):
     """HAProxy checks a long-lived login process that is stopped: every
     check has sent its header and closed when the process continues. Then
@@ -115,11 +103,11 @@ def checks_while_stopped(t, sb):
             hap.start()
             # A check that HAProxy has under way when it stops may not have
             # sent its header: one more than needed.
-            assert wait_until(lambda: all(
-                queued(dc.listener(name)) > CHECKS for name in names)), \
-                [queued(dc.listener(name)) for name in names]
+            def queued():
+                return [accept_queue(dc.listener(name)) for name in names]
+            assert wait_until(lambda: min(queued()) > CHECKS), queued()
             hap.stop()
-            waiting = {name: queued(dc.listener(name)) for name in names}
+            waiting = dict(zip(names, queued()))
         # Every queued connection ends in one event.
         for name in names:
             def settled():

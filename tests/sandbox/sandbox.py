@@ -41,12 +41,13 @@ import smtplib
 import socket
 import socketserver
 import ssl
-import struct
 import subprocess
 import tempfile
 import threading
 import time
 from dataclasses import dataclass
+
+import tcp
 
 CLIENT_IP = "127.0.0.7"   # the end user's source address
 PROXY_IP = "127.0.0.1"    # HAProxy's frontends, and its source towards Dovecot
@@ -560,26 +561,6 @@ def _hostport(endpoint):
     return f"{endpoint.address}:{endpoint.port}"
 
 
-def _listening():
-    """Every (address, port) in TCP LISTEN state, from /proc/net/tcp{,6}.
-    Reading the tables instead of connecting leaves no trace in the logs."""
-    found = set()
-    for table, family, words in (("tcp", socket.AF_INET, 1),
-                                 ("tcp6", socket.AF_INET6, 4)):
-        with open("/proc/net/" + table) as f:
-            next(f)
-            for line in f:
-                fields = line.split()
-                if fields[3] != "0A":
-                    continue
-                hexaddr, hexport = fields[1].split(":")
-                # The kernel prints each 32-bit word in host byte order.
-                raw = struct.pack(f"={words}I", *(
-                    int(hexaddr[i:i + 8], 16) for i in range(0, 8 * words, 8)))
-                found.add((socket.inet_ntop(family, raw), int(hexport, 16)))
-    return found
-
-
 def sandbox_processes(path, session=None):
     """Pids of live processes whose command line, cwd or root directory is
     inside directory path, or that belong to session (if given)."""
@@ -666,8 +647,8 @@ class _Server:
                 stderr=subprocess.STDOUT, cwd=self.dir, start_new_session=True)
         wanted = {(e.address, e.port) for e in self._endpoints()}
         wait_until(lambda: self._proc.poll() is not None
-                   or wanted <= _listening())
-        if self._proc.poll() is not None or not wanted <= _listening():
+                   or wanted <= tcp.listening())
+        if self._proc.poll() is not None or not wanted <= tcp.listening():
             # The log says why; what the stop finds adds nothing.
             self._terminate()
             raise RuntimeError(
