@@ -262,6 +262,7 @@ def plugin_not_found(t, sb):
              if os.path.isdir(plugin_dir) else
              f"opendir({plugin_dir}) failed: No such file or directory")
     dc, listener = plugin_dovecot(sb, "dovecot-purged")
+    dc.provokes(f"imap-login: Fatal: {re.escape(fatal)}")
     with dc:
         with t.check("with the copy left in conf.d, login processes stop: "
                      "the plugin is not found"):

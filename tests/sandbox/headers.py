@@ -186,6 +186,20 @@ def context_switches(pid):
                              f.read(), re.M).group(1))
 
 
+def asleep(pid):
+    """Whether process pid sleeps in epoll_wait now: no fd it polls is
+    ready and no timer of its has expired (beyond the millisecond it
+    rounds a timeout up to), or the kernel would have woken it. False
+    while it runs, is woken, is in another call or has exited."""
+    try:
+        # One sleep throughout: the count of sleeps the same around it.
+        switches = context_switches(pid)
+        return (_epoll_wait_timeout(pid) is not False and _state(pid) == "S"
+                and context_switches(pid) == switches)
+    except OSError:
+        return False
+
+
 @dataclass
 class Waiting:
     """A login process waiting for a connection. The plugin armed its

@@ -603,10 +603,12 @@ def _kill_leftovers(path, session=None):
 
 # A line of a Dovecot log that tells of a crash or a leak, with or without
 # its time stamp (log_timestamp's default, "%b %d %H:%M:%S "): a process's
-# Panic or Fatal line; the master's report of a child that died badly when
-# it cannot hand that to the log process (master/service-process.c); and
-# what lib reports of fds, I/O handlers and events left behind.
-_CRASH = re.compile(
+# Panic or Fatal line (the master has the log process report a child killed
+# by a signal or exiting with an error as "Fatal: master: service(NAME):
+# child PID ..."); the master's own report of that, when it cannot hand it
+# to the log process (master/service-process.c); and what lib reports of
+# fds, I/O handlers and events left behind.
+DOVECOT_CRASH = re.compile(
     r"^(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d )?"
     r"(\S+: (?:Panic|Fatal): .*"
     r"|master: Error: service\([^)]*\): child \d+ "
@@ -628,6 +630,7 @@ class _Server:
         self.start_seconds = None
         self._proc = None
         self._log_start = 0
+        self._provoked = []     # regexes of crashes() the test provokes
 
     @property
     def pid(self):
@@ -695,11 +698,27 @@ class _Server:
             problems.append(f"left processes {left}")
         return problems
 
+    # What a line of the log that tells of a crash or a leak matches (its
+    # group 1: the line without its time stamp), where the log can tell.
+    crash_line = None
+
+    def provokes(self, *patterns):
+        """Names lines that the test provokes on purpose, which crashes()
+        and so stop() then let pass: each a regex that must match a whole
+        line of crashes() (without its time stamp), such as
+        r"imap-login: Fatal: haproxy_trusted_networks: Invalid network
+        '10\\.0\\.0\\.0/33'". Returns self."""
+        self._provoked += [re.compile(pattern) for pattern in patterns]
+        return self
+
     def crashes(self, since=0):
-        """Lines of the log after offset since that show a crash or a leak,
-        less the ones a test provokes on purpose; [] for a server whose log
-        cannot tell (Dovecot's can)."""
-        return []
+        """The lines of the log after offset since that tell of a crash or
+        a leak (crash_line), without their time stamps, less the ones
+        provokes() names."""
+        if self.crash_line is None:
+            return []
+        return [line for line in self.crash_line.findall(self.log_text(since))
+                if not any(p.fullmatch(line) for p in self._provoked)]
 
     def log_mark(self):
         """The current end of the log, for since= below."""
@@ -747,6 +766,8 @@ class Dovecot(_Server):
     start() waits for them too.
     """
 
+    crash_line = DOVECOT_CRASH
+
     def __init__(self, sandbox, listeners, users=None, plugin_dir=None,
                  haproxy_trusted_networks=PROXY_IP + "/32",
                  haproxy_timeout=None, extra_config="", name="dovecot",
@@ -766,7 +787,6 @@ class Dovecot(_Server):
         self.extra_config = extra_config
         self.extra_endpoints = list(endpoints)
         self.config_path = os.path.join(self.dir, "dovecot.conf")
-        self._provoked = []     # regexes of crashes() the test provokes
         # A submission process connects to its relay as soon as the login
         # hands the client over: give it one that accepts everything.
         self.smtp_sink = None
@@ -776,25 +796,6 @@ class Dovecot(_Server):
 
     def listener(self, name):
         return next(l for l in self.listeners if l.name == name)
-
-    def provokes(self, *patterns):
-        """Names lines that the test provokes on purpose, which crashes()
-        and so stop() then let pass: each a regex that must match a whole
-        line of crashes() (without its time stamp), such as
-        r"imap-login: Fatal: haproxy_trusted_networks: Invalid network
-        '10\\.0\\.0\\.0/33'". Returns self."""
-        self._provoked += [re.compile(pattern) for pattern in patterns]
-        return self
-
-    def crashes(self, since=0):
-        """The lines of the log after offset since that tell of a crash or
-        a leak, without their time stamps, less the ones provokes() names:
-        a Panic, a Fatal line (the master has the log process report a
-        child killed by a signal or exiting with an error as "Fatal:
-        master: service(NAME): child PID ..."), the master's own report of
-        that, or lib's report of an fd, I/O handler or event leaked."""
-        return [line for line in _CRASH.findall(self.log_text(since))
-                if not any(p.fullmatch(line) for p in self._provoked)]
 
     def wait_for_login(self, user, since=0, service=r"[\w-]+"):
         """The fields (log_fields) of the first login line of user after
