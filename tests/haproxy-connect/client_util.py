@@ -14,9 +14,7 @@ import subprocess
 import threading
 import time
 
-from sandbox import client_path
-
-TIMEOUT = 5.0   # bound of every wait in these tests
+from sandbox import TIMEOUT, client_path
 
 
 def have_ipv6():

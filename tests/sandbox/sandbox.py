@@ -52,7 +52,15 @@ import tcp
 CLIENT_IP = "127.0.0.7"   # the end user's source address
 PROXY_IP = "127.0.0.1"    # HAProxy's frontends, and its source towards Dovecot
 DOVECOT_IP = "127.0.0.3"  # Dovecot's listeners and the SMTP relay sink
-TIMEOUT = 5.0             # bound of every wait and client socket operation
+# How long what must happen soon may take on a busy machine before a test
+# calls it missing: a reply, a log line, an event, a process's exit; the
+# bound of every client socket operation. Waits end as soon as it happens,
+# so a generous bound costs nothing. What a test expects to take some time
+# (a timer of Dovecot's, a delay of its own) it bounds itself.
+TIMEOUT = 20.0
+# How long a server may take to start (the master, its config process,
+# every listener up) or to exit once told to.
+START_TIMEOUT = 60.0
 PASSWORD = "secret"       # every user's password unless set otherwise
 
 # The login lines show the client as the proxy reported it (rip, lip) and
@@ -650,7 +658,7 @@ class _Server:
                 stderr=subprocess.STDOUT, cwd=self.dir, start_new_session=True)
         wanted = {(e.address, e.port) for e in self._endpoints()}
         wait_until(lambda: self._proc.poll() is not None
-                   or wanted <= tcp.listening())
+                   or wanted <= tcp.listening(), START_TIMEOUT)
         if self._proc.poll() is not None or not wanted <= tcp.listening():
             # The log says why; what the stop finds adds nothing.
             self._terminate()
@@ -684,11 +692,11 @@ class _Server:
         problems = []
         proc.terminate()
         try:
-            proc.wait(TIMEOUT)
+            proc.wait(START_TIMEOUT)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-            problems.append(f"did not exit within {TIMEOUT:.0f} s "
+            problems.append(f"did not exit within {START_TIMEOUT:.0f} s "
                             "of SIGTERM: killed")
         else:
             if proc.returncode not in self.clean_exits:
@@ -1076,11 +1084,12 @@ defaults
     log global
     option tcplog
     source {proxy_ip}
-    timeout connect 2s
-    timeout client 10s
-    timeout server 10s
-    timeout check 2s
-""".format(proxy_ip=PROXY_IP, stats_socket=self.stats_socket)
+    timeout connect {timeout}s
+    timeout client {timeout}s
+    timeout server {timeout}s
+    timeout check {timeout}s
+""".format(proxy_ip=PROXY_IP, stats_socket=self.stats_socket,
+           timeout=int(TIMEOUT))
         for section in self._sections:
             text += "\n" + "\n".join(section) + "\n"
         with open(self.config_path, "w") as f:
