@@ -28,15 +28,14 @@ INVALID = ("imap-login: Fatal: haproxy_trusted_networks: Invalid network "
            "'10\\.0\\.0\\.0/33'")
 
 
-def login_processes(sb, name, count=1, **options):
-    """A Dovecot with count long-lived imap-login processes started at
-    once."""
+def long_lived(sb, name, **options):
+    """A Dovecot whose imap-login processes are long-lived, and started
+    only for a client: the master starts none of its own accord, which
+    could race with its stop."""
     dut = dovecot_under_test()
     return Dovecot(sb, [Listener("imap", "imap-proxy", haproxy=True)],
                    plugin_dir=plugin_dir(), name=name,
-                   extra_config=dut.long_lived(
-                       "imap-login", f"process_min_avail = {count}"),
-                   **options)
+                   extra_config=dut.long_lived("imap-login"), **options)
 
 
 def stop_report(dc):
@@ -48,29 +47,31 @@ def stop_report(dc):
     return None
 
 
-def kill_login(dc, signum, count=1):
-    """Kills a login process of dc with signum; returns once the master
-    has reported it and the count that it keeps are up again, each asleep
-    in its ioloop: one still starting when Dovecot stops fails to read its
-    configuration, a crash of its own."""
-    pids = wait_until(lambda: login_pids(dc))
-    assert pids, "no login process"
-    victim = pids[0]
-    mark = dc.log_mark()
-    os.kill(victim, signum)
-    dc.wait_for_log("^.* " + KILLED.format(int(signum)), since=mark)
+def login_process(dc):
+    """The pid of dc's imap-login process, once it has served a client
+    and sleeps in its ioloop; the master starts one for the client."""
+    with connect(dc.listener("imap-proxy"), PROXY_IP) as sock:
+        sock.sendall(header() + b"a LOGOUT\r\n")
+        assert b"\r\na OK " in recv_all(sock), "no LOGOUT answered"
+    pids = wait_until(lambda: [pid for pid in login_pids(dc)
+                               if asleep(pid)])
+    assert len(pids) == 1, f"login processes: {login_pids(dc)}"
+    return pids[0]
 
-    def settled():
-        pids = login_pids(dc)
-        return len(pids) == count and victim not in pids and \
-            all(asleep(pid) for pid in pids)
-    assert wait_until(settled), f"login processes: {login_pids(dc)}"
+
+def kill_login(dc, signum):
+    """Kills dc's login process with signum; returns once the master has
+    reported it."""
+    pid = login_process(dc)
+    mark = dc.log_mark()
+    os.kill(pid, signum)
+    dc.wait_for_log("^.* " + KILLED.format(int(signum)), since=mark)
 
 
 def killed(t, sb):
     with t.check("a login process killed by SIGSEGV: the stop fails, "
                  "naming the master's report"):
-        dc = login_processes(sb, "segv")
+        dc = long_lived(sb, "segv")
         with dc:
             kill_login(dc, signal.SIGSEGV)
             report = stop_report(dc)
@@ -78,7 +79,7 @@ def killed(t, sb):
 
     with t.check("the same, the line named with provokes(): the stop "
                  "passes"):
-        dc = login_processes(sb, "segv-provoked")
+        dc = long_lived(sb, "segv-provoked")
         dc.provokes(KILLED.format(11))
         with dc:
             kill_login(dc, signal.SIGSEGV)
@@ -87,7 +88,7 @@ def killed(t, sb):
 
     with t.check("provokes() names one line: SIGSEGV named, a login process "
                  "killed by SIGKILL still fails the stop"):
-        dc = login_processes(sb, "kill")
+        dc = long_lived(sb, "kill")
         dc.provokes(KILLED.format(11))
         with dc:
             kill_login(dc, signal.SIGKILL)
@@ -117,12 +118,14 @@ def panicked(t, sb):
 
 def fatal(t, sb):
     for name, provoked in (("fatal", False), ("fatal-provoked", True)):
-        dc = login_processes(sb, name, haproxy_trusted_networks=(
+        dc = long_lived(sb, name, haproxy_trusted_networks=(
             f"{PROXY_IP}/32, 10.0.0.0/33"))
         if provoked:
             dc.provokes(INVALID)
         with dc:
-            dc.wait_for_log("^.* " + INVALID + "$")
+            # The master starts a login process for a client.
+            with connect(dc.listener("imap-proxy"), PROXY_IP):
+                dc.wait_for_log("^.* " + INVALID + "$")
             report = stop_report(dc)
         if provoked:
             t.ok(report is None, "the same, the line named with provokes(): "
@@ -137,10 +140,9 @@ def fatal(t, sb):
 def master(t, sb):
     with t.check("a master killed by SIGKILL: the stop fails with its exit "
                  "status, and kills what it left"):
-        dc = login_processes(sb, "master")
+        dc = long_lived(sb, "master")
         with dc:
-            pids = wait_until(lambda: login_pids(dc))
-            assert pids, "no login process"
+            login_process(dc)
             os.kill(dc.pid, signal.SIGKILL)
             report = stop_report(dc)
         assert report and f"exited with status {-signal.SIGKILL}" in \
@@ -149,13 +151,13 @@ def master(t, sb):
 
 def since(t, sb):
     with t.check("crashes(since): only the lines after the mark"):
-        dc = login_processes(sb, "since", count=2)
+        dc = long_lived(sb, "since")
         dc.provokes(KILLED.format(11))
         with dc:
-            kill_login(dc, signal.SIGSEGV, count=2)
+            kill_login(dc, signal.SIGSEGV)
             assert dc.crashes() == [], dc.crashes()
             mark = dc.log_mark()
-            kill_login(dc, signal.SIGABRT, count=2)
+            kill_login(dc, signal.SIGABRT)
             before, after = dc.crashes(), dc.crashes(mark)
             assert len(before) == len(after) == 1 and \
                 "killed with signal 6" in after[0], (before, after)
