@@ -11,7 +11,8 @@ read with that name:
   client's ID may name the address the login is for (x-originating-ip),
   and on Dovecot 2.3 a trusted client counts as secured, so plaintext
   LOGIN works without the SSL TLV. (2.4 counts every proxied client as
-  secured unless ssl = required, trusted or not.)
+  secured unless ssl = required, trusted or not, and never as secured
+  for its trust: there the ID alone shows the trust.)
 
 Headers without AUTHORITY, or with another name, get none of it. A
 block's name may be a wildcard, and on Dovecot 2.3 a block may list
@@ -135,7 +136,8 @@ def cases(t, dc, mode):
                              **({"local_name": authority} if authority
                                 else {}))
 
-        if applies or not dut.secured_no_ssl_tlv:
+        # Only 2.3 makes a proxied client secured for its trust.
+        if not dut.secured_no_ssl_tlv:
             with t.check(f"{what}: plaintext LOGIN without the SSL TLV " + (
                     "works: the client is secured" if applies else
                     "is refused: the client is not secured")):
