@@ -40,8 +40,18 @@ def widen(line, size):
     return line[:10] + b" " * (size - len(line)) + line[10:]
 
 
+# What the error of a proxy that sends no header adds, and the start of a
+# decoder's error.
+NO_HEADER = ("came instead: the proxy sends no PROXY header (send-proxy-v2 "
+             "on its server line), or this client belongs in "
+             "haproxy_direct_networks")
+INVALID = "Invalid PROXY header: "
+
+
 def rejected_cases():
-    """(what, bytes, error_code) of headers the plugin must refuse."""
+    """(what, bytes, error_code, error) of headers the plugin must refuse:
+    error, the text that both the event's field error and the log line
+    give."""
     v1 = header("-1", "--src", SRC, "--dst", DST)
     v1_tcp6 = header("-1", "--src", "[2001:db8::9]:4242",
                      "--dst", "[2001:db8::3]:143")
@@ -49,49 +59,62 @@ def rejected_cases():
     crc = header("--src", SRC, "--dst", DST, "--crc32c")
     authority = header("--src", SRC, "--dst", DST,
                        "--authority", "mail.example.test")
+    spaces = INVALID + "v1 header fields are not separated by single spaces"
+    too_long = INVALID + "v1 header has no CRLF within 107 bytes"
+    line_end = INVALID + "v1 header has a CR or LF that is not a CRLF"
+    address = INVALID + "v1 address is not valid for its protocol"
     return [
         ("missing header: an IMAP command first", b"a CAPABILITY\r\n",
-         "not_proxy"),
+         "not_proxy", f"{INVALID}an IMAP command {NO_HEADER}"),
         ("garbage: a TLS ClientHello",
          b"\x16\x03\x01\x00\xc4\x01\x00\x00\xc0\x03\x03" + bytes(32),
-         "not_proxy"),
+         "not_proxy", f"{INVALID}a TLS ClientHello {NO_HEADER}"),
         ("PROXYx TCP4 ...", v1.replace(b"PROXY ", b"PROXYx ", 1),
-         "v1_bad_syntax"),
+         "v1_bad_syntax", spaces),
         ("PROXY\\tTCP4 ...", v1.replace(b"PROXY ", b"PROXY\t", 1),
-         "v1_bad_syntax"),
-        ("v1 of 108 bytes", widen(v1, 108), "v1_too_long"),
-        ("v1 of 232 bytes", widen(v1, 232), "v1_too_long"),
-        ("v1 with a lone CR", v1[:-1] + b" ", "v1_bad_line_end"),
-        ("v1 with a lone LF", v1[:-2] + b"\n", "v1_bad_line_end"),
+         "v1_bad_syntax", spaces),
+        ("v1 of 108 bytes", widen(v1, 108), "v1_too_long", too_long),
+        ("v1 of 232 bytes", widen(v1, 232), "v1_too_long", too_long),
+        ("v1 with a lone CR", v1[:-1] + b" ", "v1_bad_line_end", line_end),
+        ("v1 with a lone LF", v1[:-2] + b"\n", "v1_bad_line_end", line_end),
         ("v1 bad address", v1.replace(b"127.0.0.9", b"127.0.0.256"),
-         "v1_bad_address"),
-        ("v1 bad port", v1.replace(b" 4242 ", b" 65536 "), "v1_bad_port"),
+         "v1_bad_address", address),
+        ("v1 bad port", v1.replace(b" 4242 ", b" 65536 "), "v1_bad_port",
+         INVALID + "v1 port is not a number 0-65535"),
         ("v1 TCP4 with IPv6 addresses", v1_tcp6.replace(b"TCP6", b"TCP4"),
-         "v1_bad_address"),
-        ("v2 version 3", set_byte(v2, 12, 0x31), "v2_bad_version"),
-        ("v2 command 2", set_byte(v2, 12, 0x22), "v2_bad_command"),
-        ("v2 family 4", set_byte(v2, 13, 0x41), "v2_bad_family"),
-        ("v2 transport 3", set_byte(v2, 13, 0x13), "v2_bad_transport"),
+         "v1_bad_address", address),
+        ("v2 version 3", set_byte(v2, 12, 0x31), "v2_bad_version",
+         INVALID + "v2 version is not 2"),
+        ("v2 command 2", set_byte(v2, 12, 0x22), "v2_bad_command",
+         INVALID + "v2 command is neither LOCAL nor PROXY"),
+        ("v2 family 4", set_byte(v2, 13, 0x41), "v2_bad_family",
+         INVALID + "v2 address family is unknown"),
+        ("v2 transport 3", set_byte(v2, 13, 0x13), "v2_bad_transport",
+         INVALID + "v2 transport protocol is unknown"),
         ("v2 INET with an 8-byte address block",
-         set_v2_length(v2, 8)[:24], "v2_short_address"),
+         set_v2_length(v2, 8)[:24], "v2_short_address",
+         INVALID + "v2 length is too short for the address block"),
         ("v2 TLV running past the end",
          set_v2_length(authority, len(authority) - 17)[:-1],
-         "v2_tlv_truncated"),
+         "v2_tlv_truncated", INVALID + "v2 TLV runs past the end of the "
+         "header"),
         # Byte 24 is in the source port, which the checksum covers.
         ("v2 bad CRC32C", set_byte(crc, 24, crc[24] ^ 0xff),
-         "v2_crc_mismatch"),
+         "v2_crc_mismatch", INVALID + "v2 CRC32C does not match the header"),
         ("v2 AUTHORITY twice",
          header("--src", SRC, "--dst", DST, "--authority", "a.example.test",
                 "--tlv", "0x02:" + b"b.example.test".hex()),
-         "v2_duplicate_tlv"),
+         "v2_duplicate_tlv", INVALID + "v2 TLV that may occur once is "
+         "repeated"),
         ("v2 UNIQUE_ID of 129 bytes",
          header("--src", SRC, "--dst", DST, "--tlv", "0x05:" + "41" * 129),
-         "v2_bad_tlv_length"),
+         "v2_bad_tlv_length", INVALID + "v2 TLV length is invalid for its "
+         "type"),
         ("v2 PROXY over AF_UNIX",
          header("--src", "unix:/run/client", "--dst", "unix:/run/server"),
-         "unsupported_family"),
+         "unsupported_family", "PROXY header is for an AF_UNIX connection"),
         ("v2 PROXY over DGRAM", header("--dgram", "--src", SRC, "--dst", DST),
-         "unsupported_transport"),
+         "unsupported_transport", "PROXY header is for a UDP connection"),
     ]
 
 
@@ -162,16 +185,19 @@ class Cases:
         assert lines[0][1].isprintable() and lines[0][1].endswith(")"), \
             lines[0][1]
 
-    def rejected(self, data, error_code):
-        """data is refused: closed without a word, one error naming the
-        peer and the event's reason."""
+    def rejected(self, data, error_code, error):
+        """data is refused: closed without a word; its event says
+        error_code and error, and one error line error, naming the
+        peer."""
         mark = self.dc.log_mark()
         port, reply = exchange(self.listener, data)
         assert reply == b"", f"server sent {reply!r}"
         event = header_finished(self.dc, port, mark)
-        assert (event["result"], event["error_code"]) == \
-            ("rejected", error_code), event
-        self.one_line(mark, "Error", f"{event['error']} (rip={PROXY_IP}, "
+        got = {key: event.get(key) for key in ("result", "error_code",
+                                               "error")}
+        assert got == {"result": "rejected", "error_code": error_code,
+                       "error": error}, event
+        self.one_line(mark, "Error", f"{error} (rip={PROXY_IP}, "
                       f"rport={port}, listener={self.listener.name}")
 
     def accepted(self, data, rip):
@@ -250,9 +276,9 @@ def main(t):
                                "listener=imap-proxy)")
             first_pids = login_pids(dc)
 
-            for what, data, error_code in rejected_cases():
+            for what, data, error_code, error in rejected_cases():
                 with t.check(f"{what}: rejected, {error_code}"):
-                    cases.rejected(data, error_code)
+                    cases.rejected(data, error_code, error)
 
             for what, data in own_address_cases():
                 with t.check(f"{what}: accepted with the connection's own "
