@@ -21,10 +21,13 @@ bytes are cut into segments: the whole 6-byte v1 signature "PROXY " or the
 12-byte v2 one makes it a header; a byte that no signature can continue
 makes it a direct client (not_proxy), with every byte it sent left for the
 login service; the first part of a signature is neither, and the peer is
-no longer silent. Each input is cut at every offset, its two parts sent
-300 ms apart, longer than haproxy_direct_wait there. The first part must
+no longer silent. Each input is cut at every offset. The first part must
 reach the plugin alone: the connections wait in the listen queue of a
-stopped long-lived login process until it has arrived.
+stopped long-lived login process until it has arrived. The rest follows
+once the process has accepted them all, looked at each first part, and
+run the haproxy_direct_wait timer of each (it sleeps in epoll_wait after
+they expired: headers.idle_after()), so a first part taken for silence
+would show.
 """
 
 import imaplib
@@ -33,14 +36,15 @@ import re
 import smtplib
 import time
 
-from headers import (header, header_finished, login_pids, proxy_connect,
-                     run_client, stopped)
-from sandbox import (CLIENT_IP, PASSWORD, PROXY_IP, TIMEOUT, Dovecot,
+from headers import (asleep, header, header_finished, idle_after,
+                     login_pids, proxy_connect, run_client, stopped)
+from sandbox import (CLIENT_IP, PASSWORD, PROXY_IP, Dovecot,
                      HAProxy, IMAP, IMAPS, Listener, ManageSieve, POP3,
                      SMTP, Sandbox, assert_login, connect,
                      dovecot_under_test, plugin_dir, recv_all,
                      unmet_requirements, wait_until)
 from tap import Tap
+from tcp import accept_queue
 
 MESH_IP = "127.0.0.11"
 STRANGER_IP = "127.0.0.9"
@@ -329,8 +333,8 @@ def scope(t, sb):
 
 
 # The Dovecot of the cuts: a long-lived imap-login, a short
-# haproxy_direct_wait, and a pause between the parts longer than that.
-CUTS_WAIT_MS, CUTS_TIMEOUT, PAUSE = 200, 2, 0.3
+# haproxy_direct_wait, which the rest of each input comes after.
+CUTS_WAIT_MS, CUTS_TIMEOUT = 200, 2
 NOOP = b"\r\na1 NOOP\r\n"  # an empty line, then a command
 PROXYX = b"PROXYx NOOP\r\n"  # "PROXY" and a byte no signature has there
 
@@ -353,7 +357,8 @@ def cuts_dovecot(sb, dut):
 
 def send_in_parts(dc, parts):
     """One connection from MESH_IP for each (first, rest): first arrives
-    with the connection, the rest PAUSE seconds later. Returns each
+    with the connection, the rest once the login process has looked at
+    every first part and run every haproxy_direct_wait timer. Returns each
     connection's port and what the server sent until it closed."""
     listener = dc.listener("imap-cuts")
     pids = login_pids(dc)
@@ -366,7 +371,11 @@ def send_in_parts(dc, parts):
                 socks.append(sock)
                 if first:
                     sock.sendall(first)
-        time.sleep(PAUSE)
+        # Idle with none left to accept: it has armed every timer.
+        assert wait_until(lambda: accept_queue(listener) == 0 and
+                          asleep(pids[0]), interval=0.001), \
+            f"{accept_queue(listener)} connections not accepted"
+        idle_after(pids[0], time.monotonic() + CUTS_WAIT_MS / 1000)
         for sock, (_, rest) in zip(socks, parts):
             try:
                 sock.sendall(rest)

@@ -200,6 +200,17 @@ def asleep(pid):
         return False
 
 
+def idle_after(pid, moment, timeout=TIMEOUT):
+    """Waits until process pid sleeps in epoll_wait (asleep()) after
+    moment (time.monotonic()): it has then run every timer of its that
+    expired by moment, and looked at every fd of its that was readable.
+    AssertionError after timeout."""
+    # A timer is due up to a millisecond later than asked for.
+    time.sleep(max(0.0, moment + 0.002 - time.monotonic()))
+    assert wait_until(lambda: asleep(pid), timeout, interval=0.001), \
+        f"process {pid} never slept in epoll_wait"
+
+
 @dataclass
 class Waiting:
     """A login process waiting for a connection. The plugin armed its
