@@ -339,7 +339,9 @@ def main(t):
                     elapsed = time.monotonic() - began
                     assert recv_all(silent) == b""
                     ports = half.getsockname()[1], silent.getsockname()[1]
-                assert 0.9 < elapsed < 2, f"closed after {elapsed:.2f} s"
+                # Not before the timer; how much after it a busy login
+                # process gets to it is no matter of the plugin's.
+                assert elapsed > 0.9, f"closed after {elapsed:.2f} s"
                 lines = cases.lines(mark)
                 silent = (": nothing came, as from a proxy that sends no "
                           "PROXY header (send-proxy-v2 on its server line)")
@@ -400,21 +402,24 @@ def main(t):
                 assert login_pids(dc) == first_pids, \
                     f"{first_pids} then {login_pids(dc)}"
 
-            with t.check("shutdown with pending connections: closed within "
-                         "haproxy_timeout, no process left"):
+            with t.check("shutdown with pending connections: each is closed "
+                         "by haproxy_timeout, Dovecot stops cleanly"):
                 socks = pending(listener, 5, v2[:10])
+                ports = [sock.getsockname()[1] for sock in socks]
                 mark = dc.log_mark()
-                began = time.monotonic()
                 try:
                     # Dovecot lets a login process finish the connections
                     # it has: these end by the header timeout at the latest.
-                    dc.stop()  # raises if a process of it is left
+                    # stop() raises if a process crashed, was killed or is
+                    # left.
+                    dc.stop()
                     assert [recv_all(sock) for sock in socks] == [b""] * 5
                 finally:
                     for sock in socks:
                         sock.close()
-                elapsed = time.monotonic() - began
-                assert elapsed < 2, f"stopped after {elapsed:.2f} s"
+                results = [header_finished(dc, port, mark)["result"]
+                           for port in ports]
+                assert results == ["timeout"] * 5, results
 
 
 with Tap() as t:
