@@ -29,6 +29,8 @@ describes it: it writes settings in its syntax for extra_config
 
 import base64
 import csv
+import ctypes
+import fcntl
 import glob
 import io
 import imaplib
@@ -41,6 +43,7 @@ import smtplib
 import socket
 import socketserver
 import ssl
+import struct
 import subprocess
 import tempfile
 import threading
@@ -121,6 +124,20 @@ def settings_module_dir():
     when it is unset or no directory."""
     path = os.environ.get("DOVECOT_SETTINGS_DIR")
     return path if path and os.path.isdir(path) else None
+
+
+def own_network():
+    """Moves this process into a network namespace of its own, whose only
+    interface is loopback, up: every port, a well-known one too, is then
+    this test's alone, whatever else runs on the machine. The servers it
+    starts inherit it. Needs root."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(0x40000000) != 0:  # CLONE_NEWNET
+        raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNET) failed")
+    with socket.socket() as sock:
+        # struct ifreq: the name, then ifr_flags IFF_UP | IFF_LOOPBACK |
+        # IFF_RUNNING; SIOCSIFFLAGS.
+        fcntl.ioctl(sock, 0x8914, struct.pack("16sH22x", b"lo", 0x49))
 
 
 def wait_until(predicate, timeout=TIMEOUT, interval=0.02):
