@@ -19,7 +19,7 @@ import re
 from headers import run_client
 from sandbox import (CLIENT_IP, PASSWORD, PROXY_IP, POP3, Dovecot, Listener,
                      Sandbox, assert_login, connect, dovecot_under_test,
-                     plugin_dir, recv_all, unmet_requirements, wait_until)
+                     plugin_dir, recv_all, unmet_requirements)
 from tap import Tap
 
 EXAMPLES = os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -161,12 +161,9 @@ def example(t, sb):
             assert run.returncode == 0 and answer in run.stdout, \
                 (listener.name, run.stdout)
     with t.check("the example's metric counts them"):
-        def accepted():
-            return dc.metric_counts("haproxy_headers_accepted").get(
-                "haproxy_headers_accepted")
-        # Events reach the stats process a moment after the fact.
-        assert wait_until(lambda: accepted() == 4), \
-            f"haproxy_headers_accepted: {accepted()}"
+        counts = dc.counted("haproxy_headers", 4)
+        assert (counts.get("haproxy_headers"),
+                counts.get("haproxy_headers_accepted")) == (4, 4), counts
 
 
 def main(t):

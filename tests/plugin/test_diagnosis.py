@@ -20,7 +20,8 @@
    and the process is continued. The bytes are still unread when the
    plugin closes the connection: the kernel then resets it, which the
    peer sees.
-3. A metric grouped by result and diagnosis counts each case apart.
+3. A metric grouped by result and diagnosis counts each case apart: on
+   a listener of its own, so that nothing else reaches it.
 4. haproxy_trusted_networks and haproxy_direct_networks entries that can
    never match (IPv4-mapped IPv6), and invalid ones, give a warning at
    start. What every version does, pinned here: the master's own
@@ -315,39 +316,44 @@ def strangers(t, dc, fronts, context):
                                    "untrusted", "untrusted", None))
 
 
-def metric(t, dc):
-    """Section 3: the metric counts every case above apart."""
-    results = ("rejected", "timeout", "untrusted")
-    sieve = "sieve" in dc.under_test.login_services
-    expected = {
-        "rejected_tls_client_hello": 1,
-        "rejected_client_command": 3 + sieve,
-        "rejected_http_request": 1,
-        "rejected_other": 1,
-        "timeout_silent": 1,
-        "untrusted_proxy_header": 2,
-        "untrusted_tls_client_hello": 1,
-        "untrusted_client_command": 1,
-        "untrusted_http_request": 1,
-        "untrusted_other": 1,
-    }
-    if dc.under_test.groups_missing_field:
-        # The silent stranger has no diagnosis: 2.4 counts it under an
-        # empty one, 2.3 in no sub-metric of the field.
-        expected["untrusted_"] = 1
-    expected = {"haproxy_diagnoses_" + name: count
-                for name, count in expected.items()}
+def metric(t, dc, context):
+    """Section 3: on a listener of its own, whose events the metric alone
+    counts, one connection of each kind above."""
+    listener = dc.listener("imap-metric")
+    sent = {"tls_client_hello": client_hello(context),
+            "client_command": COMMANDS["imap"][0],
+            "http_request": HTTP_GET, "other": GARBAGE}
+    with t.check("a metric grouped by result and diagnosis counts a proxy "
+                 "that sends no header (silent, tls_client_hello) apart "
+                 "from garbage (other) and from each other case"):
+        expected = {}
 
-    def counts():
-        return {name: count for name, count in
-                dc.metric_counts("haproxy_diagnoses_").items()
-                if any(name.startswith(f"haproxy_diagnoses_{result}_")
-                       for result in results)}
-    # Events reach the stats process a moment after the fact.
-    wait_until(lambda: counts() == expected)
-    t.eq(counts(), expected, "a metric grouped by result and diagnosis "
-         "counts a proxy that sends no header (silent, tls_client_hello) "
-         "apart from garbage (other) and from each other case")
+        def counts(result, diagnosis):
+            """The names that count one more event: the metric, its
+            result's sub-metric and its diagnosis's. An event without
+            diagnosis 2.4 counts under an empty one, 2.3 in no sub-metric
+            of the field."""
+            names = ["", f"_{result}"]
+            if diagnosis or dc.under_test.groups_missing_field:
+                names.append(f"_{result}_{diagnosis or ''}")
+            for name in names:
+                name = "haproxy_diagnoses" + name
+                expected[name] = expected.get(name, 0) + 1
+        for diagnosis, data in sent.items():
+            send_instead(dc, listener, data)
+            counts("rejected", diagnosis)
+        send_instead(dc, listener, b"")   # until haproxy_timeout
+        counts("timeout", "silent")
+        proxy = header("--src", "192.0.2.7:40000", "--dst", "127.0.0.3:143")
+        for diagnosis, data in [("proxy_header", proxy), *sent.items()]:
+            with held_back(dc, listener, data) as sock:
+                assert closed_unread(sock)
+            counts("untrusted", diagnosis)
+        with held_back(dc, listener, b"") as sock:
+            assert recv_all(sock) == b""
+        counts("untrusted", None)
+        got = dc.counted("haproxy_diagnoses", expected["haproxy_diagnoses"])
+        assert got == expected, f"{got}, expected {expected}"
 
 
 # Entries that never match: what the warnings name, and what they advise.
@@ -465,14 +471,15 @@ def main(t):
         listeners = [Listener(protocol, protocol + "-proxy", haproxy=True)
                      for protocol in COMMANDS
                      if protocol in dut.login_services]
-        listeners.append(Listener("imap", "imaps-proxy", haproxy=True,
-                                  ssl=True))
+        listeners += [Listener("imap", "imaps-proxy", haproxy=True, ssl=True),
+                      Listener("imap", "imap-metric", haproxy=True)]
         dc = Dovecot(sb, listeners, plugin_dir=plugin_dir(),
                      haproxy_timeout=f"{TIMEOUT_SECS}s",
                      extra_config=(
                          dut.long_lived("imap-login", "process_min_avail = 1")
                          + dut.metric("haproxy_diagnoses",
-                                      "event=haproxy_header_finished",
+                                      "event=haproxy_header_finished AND "
+                                      "listener=imap-metric",
                                       group_by=("result", "diagnosis"))
                          + dut.metric("haproxy_finished",
                                       "event=haproxy_header_finished",
@@ -497,7 +504,7 @@ def main(t):
             wait_until(lambda: len(login_pids(dc)) == 1)
             trusted_peers(t, dc, fronts, context)
             strangers(t, dc, fronts, context)
-            metric(t, dc)
+            metric(t, dc, context)
         start_warnings(t, sb)
 
 

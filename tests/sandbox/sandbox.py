@@ -884,6 +884,15 @@ class Dovecot(_Server):
                 for row in self.stats_dump()
                 if row["metric_name"].startswith(prefix)}
 
+    def counted(self, metric, events, timeout=TIMEOUT):
+        """metric_counts(metric), the metric and its sub-metrics, once the
+        metric itself has counted events events or more, or after timeout:
+        events reach the stats process a moment after the fact."""
+        def counts():
+            counts = self.metric_counts(metric)
+            return counts if counts.get(metric, 0) >= events else None
+        return wait_until(counts, timeout) or self.metric_counts(metric)
+
     def _argv(self):
         return self.tool_argv("dovecot", "-F", "-c", self.config_path)
 
