@@ -30,8 +30,8 @@ import itertools
 import re
 import time
 
-from headers import (can_see_epoll_wait, context_switches, header,
-                     header_finished, proxy_connect, stopped,
+from headers import (HEADER_FINISHED, can_see_epoll_wait, context_switches,
+                     header, header_finished, proxy_connect, stopped,
                      waiting_process)
 from sandbox import (PROXY_IP, Dovecot, Listener, Sandbox, assert_login,
                      dovecot_under_test, plugin_dir, recv_all,
@@ -66,9 +66,7 @@ def settings(dut):
             "log_debug = category=haproxy\n"
             # Plaintext LOGIN on these connections, whatever their state.
             + dut.cleartext_auth()
-            + dut.metric("haproxy_finished", "event=haproxy_header_finished",
-                         exporter="json_log")
-            + dut.json_log_exporter("json_log"))
+            + dut.exported(HEADER_FINISHED))
 
 
 def stop_and_send(dc, sock, began, timer, before=b"", while_stopped=b"",

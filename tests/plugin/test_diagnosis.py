@@ -35,8 +35,8 @@ import imaplib
 import re
 import ssl
 
-from headers import (header, header_finished, login_pids, stopped,
-                     unread_bytes)
+from headers import (HEADER_FINISHED, header, header_finished, login_pids,
+                     stopped, unread_bytes)
 from sandbox import (PASSWORD, PROXY_IP, Dovecot, HAProxy, IMAP, IMAPS,
                      Listener, Sandbox, connect, dovecot_under_test,
                      plugin_dir, recv_all, unmet_requirements, wait_until)
@@ -481,10 +481,7 @@ def main(t):
                                       "event=haproxy_header_finished AND "
                                       "listener=imap-metric",
                                       group_by=("result", "diagnosis"))
-                         + dut.metric("haproxy_finished",
-                                      "event=haproxy_header_finished",
-                                      exporter="json_log")
-                         + dut.json_log_exporter("json_log")))
+                         + dut.exported(HEADER_FINISHED)))
         hap = HAProxy(sb)
         # TLS passed through and plain IMAP forwarded, both without a
         # header; a proxy whose address is not trusted.

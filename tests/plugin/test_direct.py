@@ -36,8 +36,9 @@ import re
 import smtplib
 import time
 
-from headers import (asleep, header, header_finished, idle_after,
-                     login_pids, proxy_connect, run_client, stopped)
+from headers import (HEADER_FINISHED, asleep, header, header_finished,
+                     idle_after, login_pids, proxy_connect, run_client,
+                     stopped)
 from sandbox import (CLIENT_IP, PASSWORD, PROXY_IP, Dovecot,
                      HAProxy, IMAP, IMAPS, Listener, ManageSieve, POP3,
                      SMTP, Sandbox, assert_login, connect,
@@ -369,10 +370,7 @@ def cuts_dovecot(sb, dut):
                        f"haproxy_direct_wait = {CUTS_WAIT_MS}ms\n"
                        "log_debug = category=haproxy\n"
                        + dut.long_lived("imap-login", "process_min_avail = 1")
-                       + dut.metric("haproxy_finished",
-                                    "event=haproxy_header_finished",
-                                    exporter="json_log")
-                       + dut.json_log_exporter("json_log")))
+                       + dut.exported(HEADER_FINISHED)))
 
 
 def send_in_parts(dc, parts):

@@ -21,7 +21,8 @@ a connection came through, sent here with haproxy-connect's options.
 import os
 import re
 
-from headers import exported_event, header, header_finished, proxy_connect
+from headers import (HEADER_FINISHED, exported_event, header,
+                     header_finished, proxy_connect)
 from sandbox import (CLIENT_IP, PASSWORD, Dovecot, Listener, Sandbox,
                      assert_login, dovecot_under_test, plugin_dir,
                      proxied_backend, recv_all, unmet_requirements)
@@ -228,14 +229,9 @@ def main(t):
                                                "haproxy_aws_vpce_id")
                          + dut.endpoint_passdb("azure", azure_passwd,
                                                "haproxy_azure_linkid")
-                         + dut.metric("haproxy_finished",
-                                      "event=haproxy_header_finished",
-                                      exporter="json_log")
-                         + dut.metric("haproxy_sessions",
-                                      "event=proxy_session_started",
-                                      fields=tuple(ALL_FIELDS),
-                                      exporter="json_log")
-                         + dut.json_log_exporter("json_log")))
+                         + dut.exported(HEADER_FINISHED, (
+                             "haproxy_sessions", "event=proxy_session_started",
+                             tuple(ALL_FIELDS)))))
         with dc:
             fields_and_forwarding(t, dc)
             endpoint_logins(t, dc)

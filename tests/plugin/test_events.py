@@ -46,16 +46,13 @@ def extra_config(dut):
             + dut.metric("haproxy_tls_versions",
                          "event=haproxy_header_finished AND result=accepted",
                          group_by=("haproxy_ssl_version",))
-            + dut.metric("haproxy_proxied_logins",
-                         "event=proxy_session_started AND "
-                         "haproxy_unique_id=*",
-                         fields=("haproxy_unique_id", "haproxy_ssl_version",
-                                 "haproxy_authority"),
-                         exporter="json_log")
-            + dut.metric("haproxy_finished_exported",
-                         "event=haproxy_header_finished AND "
-                         f"src_port={SRC.split(':')[1]}", exporter="json_log")
-            + dut.json_log_exporter("json_log")
+            + dut.exported(
+                ("haproxy_proxied_logins",
+                 "event=proxy_session_started AND haproxy_unique_id=*",
+                 ("haproxy_unique_id", "haproxy_ssl_version",
+                  "haproxy_authority")),
+                ("haproxy_finished_exported", "event=haproxy_header_finished "
+                 f"AND src_port={SRC.split(':')[1]}"))
             + "".join(dut.metric(name, "event=haproxy_header_finished AND "
                                  + condition)
                       for name, condition in filters(dut).items()))

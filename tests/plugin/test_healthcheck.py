@@ -76,9 +76,8 @@ def settings(dut):
     return ("log_debug = category=haproxy\n"
             + dut.metric("haproxy_checks", "event=haproxy_header_finished",
                          group_by=("listener", "result"))
-            + dut.metric("haproxy_hand", "event=haproxy_header_finished AND "
-                         f"listener={HAND}", exporter="json_log")
-            + dut.json_log_exporter("json_log"))
+            + dut.exported(("haproxy_hand", "event=haproxy_header_finished "
+                            f"AND listener={HAND}")))
 
 
 def checks_while_stopped(t, sb):

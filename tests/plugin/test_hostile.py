@@ -14,8 +14,8 @@ connections would show.
 import re
 import time
 
-from headers import (header, header_finished, login_pids, proxy_connect,
-                     run_client, unread_bytes)
+from headers import (HEADER_FINISHED, header, header_finished, login_pids,
+                     proxy_connect, run_client, unread_bytes)
 from sandbox import (CLIENT_IP, PROXY_IP, Dovecot, Listener, Sandbox,
                      connect, dovecot_under_test, plugin_dir, recv_all,
                      unmet_requirements, wait_until)
@@ -250,10 +250,7 @@ def main(t):
                      plugin_dir=plugin_dir(), haproxy_timeout="1s",
                      extra_config=dut.long_lived("imap-login")
                      + "log_debug = category=haproxy\n"
-                     + dut.metric("haproxy_finished",
-                                  "event=haproxy_header_finished",
-                                  exporter="json_log")
-                     + dut.json_log_exporter("json_log"))
+                     + dut.exported(HEADER_FINISHED))
         listener = dc.listener("imap-proxy")
         cases = Cases(dc, listener)
         v1 = header("-1", "--src", SRC, "--dst", DST)

@@ -63,10 +63,15 @@ def login_pids(dovecot, service="imap-login"):
     return sorted(pids)
 
 
+# The metric that exports every haproxy_header_finished event, for
+# Dovecot23.exported(): header_finished() reads them.
+HEADER_FINISHED = ("haproxy_finished", "event=haproxy_header_finished")
+
+
 def exported_event(dovecot, name, pattern=".*", since=0):
     """The first event called name exported to the log after offset
     since whose JSON matches regex pattern, waiting for it; as a dict.
-    The Dovecot needs a json_log_exporter() (sandbox.Dovecot23)."""
+    The Dovecot needs a metric of it in Dovecot23.exported()."""
     match = dovecot.wait_for_log(
         r'^.* stats: Info: (\{"event":"%s",%s\})$' % (name, pattern),
         since=since)

@@ -323,6 +323,18 @@ class Dovecot23:
     def _group_by(self, fields):
         return ["group_by = " + " ".join(fields)] if fields else []
 
+    def exported(self, *metrics):
+        """Metrics whose events go to the log, each event one JSON line of
+        the stats process (headers.exported_event() reads them), and the
+        exporter they share: each metric a (name, event_filter) or (name,
+        event_filter, fields it exports)."""
+        text = ""
+        for name, event_filter, *fields in metrics:
+            text += self.metric(name, event_filter,
+                                fields=fields[0] if fields else (),
+                                exporter="json_log")
+        return text + self.json_log_exporter("json_log")
+
     def json_log_exporter(self, name):
         """An event_exporter that writes each event as one JSON line of
         the stats process, times in RFC 3339."""
