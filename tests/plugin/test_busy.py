@@ -30,15 +30,14 @@ import itertools
 import re
 import time
 
-from headers import (HEADER_FINISHED, can_see_epoll_wait, context_switches,
-                     header, header_finished, proxy_connect, stopped,
-                     waiting_process)
-from sandbox import (PROXY_IP, Dovecot, Listener, Sandbox, assert_login,
-                     dovecot_under_test, plugin_dir, recv_all,
+from headers import (DST, HEADER_FINISHED, can_see_epoll_wait,
+                     context_switches, header, header_finished, proxy_connect,
+                     stopped, waiting_process)
+from sandbox import (MESH_IP, PROXY_IP, Dovecot, Listener, Sandbox,
+                     assert_login, dovecot_under_test, plugin_dir, recv_all,
                      unmet_requirements)
 from tap import Tap
 
-MESH_IP = "127.0.0.11"
 # haproxy_direct_wait and haproxy_timeout, in seconds. A login process may
 # arm a timer of its own at the accept, 1 s long (master_status_update()),
 # which may expire a millisecond before the plugin's: then there is no
@@ -52,7 +51,7 @@ HEADER_TIMEOUT = 2
 # in headers.py); the timer under test still runs first.
 PAST = 0.05
 LATE = 1.2
-SRC_IP, DST = "198.51.100.7", "127.0.0.3:143"
+SRC_IP = "198.51.100.7"
 LOGIN = b"a LOGIN alice secret\r\nb LOGOUT\r\n"
 # A TLS handshake record's header and the start of a ClientHello: what a
 # proxy without send-proxy-v2 passes through from an IMAPS client.

@@ -35,15 +35,14 @@ import imaplib
 import re
 import ssl
 
-from headers import (HEADER_FINISHED, header, header_finished, login_pids,
-                     stopped, unread_bytes)
-from sandbox import (PASSWORD, PROXY_IP, Dovecot, HAProxy, IMAP, IMAPS,
-                     Listener, Sandbox, connect, dovecot_under_test,
+from headers import (DST, HEADER_FINISHED, exchange, header, header_finished,
+                     login_pids, stopped, unread_bytes)
+from sandbox import (PASSWORD, PROXY_IP, STRANGER_IP, Dovecot, HAProxy, IMAP,
+                     IMAPS, Listener, Sandbox, connect, dovecot_under_test,
                      plugin_dir, recv_all, unmet_requirements, wait_until)
 from tap import Tap
 from tcp import unread_from
 
-STRANGER_IP = "127.0.0.9"   # in neither list
 TIMEOUT_SECS = 1            # haproxy_timeout
 
 # What a proxy that sends no header forwards, and the usual cause.
@@ -120,10 +119,9 @@ def rejected_line(what, peer, listener, shown):
 def send_instead(dc, listener, data):
     """data from the trusted address where a header belongs: the server
     closes without a word. Returns our port."""
-    with connect(listener, PROXY_IP) as sock:
-        sock.sendall(data)
-        assert recv_all(sock) == b"", "the server answered"
-        return sock.getsockname()[1]
+    port, reply = exchange(listener, data)
+    assert reply == b"", f"the server answered {reply!r}"
+    return port
 
 
 def trusted_peers(t, dc, fronts, context):
@@ -279,7 +277,7 @@ def strangers(t, dc, fronts, context):
 
     cases = [
         ("a PROXY v1 header", "imap-proxy",
-         header("-1", "--src", "192.0.2.7:40000", "--dst", "127.0.0.3:143"),
+         header("-1", "--src", "192.0.2.7:40000", "--dst", DST),
          "a PROXY v1 header: if it is your proxy, add its address to "
          "haproxy_trusted_networks", "proxy_header"),
         ("a TLS ClientHello", "imaps-proxy", client_hello(context),
@@ -344,7 +342,7 @@ def metric(t, dc, context):
             counts("rejected", diagnosis)
         send_instead(dc, listener, b"")   # until haproxy_timeout
         counts("timeout", "silent")
-        proxy = header("--src", "192.0.2.7:40000", "--dst", "127.0.0.3:143")
+        proxy = header("--src", "192.0.2.7:40000", "--dst", DST)
         for diagnosis, data in [("proxy_header", proxy), *sent.items()]:
             with held_back(dc, listener, data) as sock:
                 assert closed_unread(sock)
@@ -404,12 +402,10 @@ def warned_at_start(t, dc, warnings, what):
 def login(dc, user):
     """A login through a header from the proxy's address; True if it
     worked."""
-    data = header("--src", "192.0.2.7:40000", "--dst", "127.0.0.3:143",
+    data = header("--src", "192.0.2.7:40000", "--dst", DST,
                   "--ssl") + f"a LOGIN {user} {PASSWORD}\r\nb LOGOUT\r\n" \
         .encode()
-    with connect(dc.listener("imap-proxy"), PROXY_IP) as sock:
-        sock.sendall(data)
-        return b"\r\na OK " in recv_all(sock)
+    return b"\r\na OK " in exchange(dc.listener("imap-proxy"), data)[1]
 
 
 def start_warnings(t, sb):

@@ -36,19 +36,17 @@ import re
 import smtplib
 import time
 
-from headers import (HEADER_FINISHED, asleep, header, header_finished,
+from headers import (DST, HEADER_FINISHED, asleep, header, header_finished,
                      idle_after, login_pids, proxy_connect, run_client,
                      stopped)
-from sandbox import (CLIENT_IP, PASSWORD, PROXY_IP, Dovecot,
-                     HAProxy, IMAP, IMAPS, Listener, ManageSieve, POP3,
-                     SMTP, Sandbox, assert_login, connect,
+from sandbox import (CLIENT_IP, MESH_IP, PASSWORD, PROXY_IP, STRANGER_IP,
+                     Dovecot, HAProxy, IMAP, IMAPS, Listener, ManageSieve,
+                     POP3, SMTP, Sandbox, assert_login, connect,
                      dovecot_under_test, plugin_dir, recv_all,
                      unmet_requirements, wait_until)
 from tap import Tap
 from tcp import accept_queue
 
-MESH_IP = "127.0.0.11"
-STRANGER_IP = "127.0.0.9"
 WAIT_MS = 1500
 SETTINGS = f"""\
 haproxy_direct_networks = {CLIENT_IP} {MESH_IP}/32
@@ -205,7 +203,7 @@ def both(t, dc, mesh_front, context):
                  "apart is still a header"):
         mark = dc.log_mark()
         run = run_client(dc.listener("imap-proxy"), "--src",
-                         "198.51.100.7:40000", "--dst", "127.0.0.3:143",
+                         "198.51.100.7:40000", "--dst", DST,
                          "--split", "2", "--delay", "300",
                          data=b"a LOGOUT\r\n", source=MESH_IP)
         assert b"\r\na OK " in run.stdout, run
@@ -250,7 +248,7 @@ def metric(t, dc):
     listener = dc.listener("imap-metric")
     logout = b"a LOGOUT\r\n"
     header_logout = header("--src", "198.51.100.7:40000",
-                           "--dst", "127.0.0.3:143") + logout
+                           "--dst", DST) + logout
     # (source, what it sends, whether it is served)
     connections = [(CLIENT_IP, logout, True),        # direct_network
                    (MESH_IP, logout, True),          # not_proxy
@@ -443,7 +441,7 @@ def header_at_every_cut(dc, version):
     """A header from a peer in both lists, cut everywhere: applied."""
     src = "198.51.100.7:40000"
     data = header(*(["-1"] if version == "v1" else []), "--src", src,
-                  "--dst", "127.0.0.3:143")
+                  "--dst", DST)
     cuts = every_cut(data)
     mark = dc.log_mark()
     replies = send_in_parts(dc, [(first, rest + b"a LOGOUT\r\n")
@@ -455,7 +453,7 @@ def header_at_every_cut(dc, version):
     assert not wrong, f"cut at offset: (event, reply): {wrong}"
     lines = set(int(port) for port in re.findall(
         rf"imap-login: Debug: haproxy: PROXY {version}: client "
-        rf"{re.escape(src)}, server 127\.0\.0\.3:143 "
+        rf"{re.escape(src)}, server {re.escape(DST)} "
         rf"\(rip={re.escape(MESH_IP)}, rport=(\d+), listener=imap-cuts\)$",
         dc.log_text(mark), re.M))
     ports = {port for port, _ in replies}

@@ -24,13 +24,12 @@
 import os
 import time
 
-from headers import (can_see_epoll_wait, exported_event, header,
-                     login_pids, proxy_connect, unread_bytes,
+from headers import (DST, can_see_epoll_wait, exchange, exported_event,
+                     header, login_pids, proxy_connect, unread_bytes,
                      waiting_process)
 from sandbox import (CLIENT_IP, DOVECOT_IP, PROXY_IP, Dovecot, Listener,
                      Sandbox, connect, dovecot_under_test, plugin_dir,
-                     proxied_backend, recv_all, unmet_requirements,
-                     wait_until)
+                     proxied_backend, recv_all, unmet_requirements, wait_until)
 from tap import Tap
 
 # The source ports of the headers whose durations are measured.
@@ -79,7 +78,7 @@ def filters(dut):
     return conditions
 
 
-SRC, DST = "127.0.0.9:4242", "127.0.0.3:143"
+SRC = "127.0.0.9:4242"
 LOGOUT = b"a LOGOUT\r\n"
 
 
@@ -109,10 +108,9 @@ def fields_and_categories(t, dc, listener):
     """The exported event of an accepted header: its addresses, what they
     are, and its categories."""
     mark = dc.log_mark()
-    with proxy_connect(listener) as sock:
-        port = sock.getsockname()[1]
-        sock.sendall(header("--src", SRC, "--dst", DST) + LOGOUT)
-        assert b"\r\na OK " in recv_all(sock)
+    port, reply = exchange(listener, header("--src", SRC, "--dst", DST)
+                           + LOGOUT)
+    assert b"\r\na OK " in reply, reply
     event = exported_event(dc, "haproxy_header_finished",
                            rf'.*"remote_port":{port}[,}}].*', mark)
     fields = {key: event["fields"].get(key) for key in (
@@ -139,11 +137,10 @@ def durations(t, dc, listener):
     age = process_age(pid)
 
     began = time.monotonic()
-    with proxy_connect(listener) as sock:
-        sock.sendall(header("--src", f"127.0.0.9:{AT_ONCE_PORT}",
-                            "--dst", DST) + LOGOUT)
-        assert b"\r\na OK " in recv_all(sock)
+    _, reply = exchange(listener, header("--src", f"127.0.0.9:{AT_ONCE_PORT}",
+                                         "--dst", DST) + LOGOUT)
     wall = time.monotonic() - began
+    assert b"\r\na OK " in reply, reply
     with t.check("a header sent at once: duration at most the time from "
                  "connect to the reply, far below the login process's age"):
         assert age >= 4, f"the process is only {age:.1f} s old"
@@ -179,13 +176,6 @@ def durations(t, dc, listener):
             f"accept, reply {most:.6f} s after connect")
 
 
-def send(listener, data):
-    """data from the proxy; what the server sent until it closed."""
-    with proxy_connect(listener) as sock:
-        sock.sendall(data)
-        return recv_all(sock)
-
-
 def main(t):
     dut = dovecot_under_test()
     with Sandbox() as sb:
@@ -203,11 +193,12 @@ def main(t):
                          "disconnected connections"):
                 for data in (v2, header("-1", "--src", SRC, "--dst", DST),
                              header("--local")):
-                    assert b"\r\na OK " in send(listener, data + LOGOUT)
+                    _, reply = exchange(listener, data + LOGOUT)
+                    assert b"\r\na OK " in reply, reply
                 for data in (bad_crc, bad_crc,
                              header("-1", "--src", SRC, "--dst", DST)
                              .replace(b" 4242 ", b" 65536 ")):
-                    assert send(listener, data) == b""
+                    assert exchange(listener, data)[1] == b""
                 with connect(listener, CLIENT_IP) as sock:
                     assert recv_all(sock) == b""
                 proxy_connect(listener).close()  # before sending a byte
@@ -268,7 +259,7 @@ def main(t):
             mark = dc.log_mark()
             with t.check("logins proxied to the backend succeed"):
                 for data in (without_id, proxied):
-                    reply = send(listener, data + login)
+                    _, reply = exchange(listener, data + login)
                     assert b"\r\na OK " in reply, reply
             with t.check("the login client's fields come out of its "
                          "proxy_session_started event"):

@@ -14,14 +14,14 @@ connections would show.
 import re
 import time
 
-from headers import (HEADER_FINISHED, header, header_finished, login_pids,
-                     proxy_connect, run_client, unread_bytes)
-from sandbox import (CLIENT_IP, PROXY_IP, Dovecot, Listener, Sandbox,
-                     connect, dovecot_under_test, plugin_dir, recv_all,
+from headers import (DST, HEADER_FINISHED, exchange, header, header_finished,
+                     login_pids, proxy_connect, run_client, unread_bytes)
+from sandbox import (CLIENT_IP, PROXY_IP, Dovecot, Listener, Sandbox, connect,
+                     dovecot_under_test, plugin_dir, recv_all,
                      unmet_requirements, wait_until)
 from tap import Tap
 
-SRC, DST = "127.0.0.9:4242", "127.0.0.3:143"
+SRC = "127.0.0.9:4242"
 LOGOUT = b"a LOGOUT\r\n"
 # The lines of the plugin.
 HAPROXY_LINE = re.compile(r"^.* imap-login: (\w+): haproxy: (.*)$", re.M)
@@ -143,13 +143,6 @@ def big_cases():
         ("the largest length, 16+65535", header(*inet, *largest),
          16 + 65535),
     ]
-
-
-def exchange(endpoint, data, source=PROXY_IP):
-    """Sends data; returns our port and all the server sent until it closed."""
-    with proxy_connect(endpoint, source) as sock:
-        sock.sendall(data)
-        return sock.getsockname()[1], recv_all(sock)
 
 
 class Cases:

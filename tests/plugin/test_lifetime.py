@@ -15,9 +15,9 @@ fails the login or shows in its log line, as does a stale local name.
 import re
 from concurrent.futures import ThreadPoolExecutor
 
-from headers import header, proxy_connect
+from headers import DST, exchange, header
 from sandbox import (Dovecot, Listener, Sandbox, dovecot_under_test,
-                     plugin_dir, recv_all, unmet_requirements, wait_until)
+                     plugin_dir, unmet_requirements, wait_until)
 from tap import Tap
 
 COUNT = 300
@@ -40,12 +40,11 @@ def login(listener, n, cn, verify="0", name="someone"):
     """Logs in as name with userN's password behind a header that carries
     hostN.example.test and a client certificate with CN cn and this verify
     result; True if the login succeeded and the session worked."""
-    data = header("--src", f"127.0.0.9:{10000 + n}", "--dst", "127.0.0.3:143",
+    data = header("--src", f"127.0.0.9:{10000 + n}", "--dst", DST,
                   "--authority", f"host{n}.example.test", "--ssl",
                   "--client-cert", "--ssl-verify", verify, "--ssl-cn", cn)
-    with proxy_connect(listener) as sock:
-        sock.sendall(data + f"a LOGIN {name} pw-{n}\r\nb LOGOUT\r\n".encode())
-        reply = recv_all(sock)
+    _, reply = exchange(listener, data + f"a LOGIN {name} pw-{n}\r\n"
+                        "b LOGOUT\r\n".encode())
     return b"\r\na OK " in reply and b"\r\nb OK " in reply
 
 

@@ -24,10 +24,9 @@ process.
 
 import re
 
-from headers import header, proxy_connect
+from headers import DST, exchange, header
 from sandbox import (PASSWORD, Dovecot, Listener, Sandbox, assert_login,
-                     dovecot_under_test, plugin_dir, recv_all,
-                     unmet_requirements)
+                     dovecot_under_test, plugin_dir, unmet_requirements)
 from tap import Tap
 
 NAME = "mail.example.test"
@@ -59,14 +58,13 @@ def block(dut):
 def session(dc, authority, commands):
     """A header from the proxy, with AUTHORITY if given, then commands
     (tag, command) pipelined; the transcript's lines."""
-    options = ["--src", f"{SRC_IP}:{SRC_PORT}", "--dst", "127.0.0.3:143"]
+    options = ["--src", f"{SRC_IP}:{SRC_PORT}", "--dst", DST]
     if authority:
         options += ["--authority", authority]
-    with proxy_connect(dc.listener("imap-proxy")) as sock:
-        sock.sendall(header(*options) + b"".join(
-            f"{tag} {command}\r\n".encode() for tag, command in commands)
-            + b"z LOGOUT\r\n")
-        return recv_all(sock).decode(errors="replace").splitlines()
+    _, reply = exchange(dc.listener("imap-proxy"), header(*options) + b"".join(
+        f"{tag} {command}\r\n".encode() for tag, command in commands)
+        + b"z LOGOUT\r\n")
+    return reply.decode(errors="replace").splitlines()
 
 
 def greeting(lines):

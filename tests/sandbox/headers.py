@@ -20,8 +20,8 @@ import subprocess
 import time
 from dataclasses import dataclass
 
-from sandbox import (PROXY_IP, TIMEOUT, client_path, connect,
-                     sandbox_processes, wait_until)
+from sandbox import (DOVECOT_IP, PROXY_IP, TIMEOUT, client_path, connect,
+                     recv_all, sandbox_processes, wait_until)
 # unread_bytes: for the tests that have always imported it from here.
 from tcp import server_inode, unread_bytes  # noqa: F401
 
@@ -62,6 +62,10 @@ def login_pids(dovecot, service="imap-login"):
             pass
     return sorted(pids)
 
+
+# Where a hand-made header says its client connected to: Dovecot's IMAP
+# port, as a proxy in front of it would name it.
+DST = f"{DOVECOT_IP}:143"
 
 # The metric that exports every haproxy_header_finished event, for
 # Dovecot23.exported(): header_finished() reads them.
@@ -117,6 +121,15 @@ DEADLINE_SLACK = 0.001
 def can_see_epoll_wait():
     """Whether waiting_process() knows this machine's system call numbers."""
     return platform.machine() == "x86_64"
+
+
+def exchange(endpoint, data, source=PROXY_IP):
+    """Sends data from source (a header and what follows it, or what comes
+    instead); returns our port and all that the server sent until it
+    closed."""
+    with proxy_connect(endpoint, source) as sock:
+        sock.sendall(data)
+        return sock.getsockname()[1], recv_all(sock)
 
 
 def _children(pid, comm):

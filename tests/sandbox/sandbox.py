@@ -55,6 +55,11 @@ import tcp
 CLIENT_IP = "127.0.0.7"   # the end user's source address
 PROXY_IP = "127.0.0.1"    # HAProxy's frontends, and its source towards Dovecot
 DOVECOT_IP = "127.0.0.3"  # Dovecot's listeners and the SMTP relay sink
+# Peers by what a test puts them in: both haproxy_trusted_networks and
+# haproxy_direct_networks (a pod network that may send a header or not),
+# or neither.
+MESH_IP = "127.0.0.11"
+STRANGER_IP = "127.0.0.9"
 # How long what must happen soon may take on a busy machine before a test
 # calls it missing: a reply, a log line, an event, a process's exit; the
 # bound of every client socket operation. Waits end as soon as it happens,

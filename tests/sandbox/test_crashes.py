@@ -12,10 +12,11 @@ crash is made on purpose, and the stop must report it.
 import os
 import signal
 
-from headers import asleep, can_see_epoll_wait, header, login_pids
+from headers import (DST, asleep, can_see_epoll_wait, exchange, header,
+                     login_pids)
 from sandbox import (PROXY_IP, Dovecot, Listener, Sandbox, connect,
-                     dovecot_under_test, plugin_dir, recv_all,
-                     unmet_requirements, wait_until)
+                     dovecot_under_test, plugin_dir, unmet_requirements,
+                     wait_until)
 from tap import Tap
 
 # The master's report of a login process that a signal killed, as the log
@@ -50,9 +51,8 @@ def stop_report(dc):
 def login_process(dc):
     """The pid of dc's imap-login process, once it has served a client
     and sleeps in its ioloop; the master starts one for the client."""
-    with connect(dc.listener("imap-proxy"), PROXY_IP) as sock:
-        sock.sendall(header() + b"a LOGOUT\r\n")
-        assert b"\r\na OK " in recv_all(sock), "no LOGOUT answered"
+    _, reply = exchange(dc.listener("imap-proxy"), header() + b"a LOGOUT\r\n")
+    assert b"\r\na OK " in reply, reply
     pids = wait_until(lambda: [pid for pid in login_pids(dc)
                                if asleep(pid)])
     assert len(pids) == 1, f"login processes: {login_pids(dc)}"
@@ -107,10 +107,9 @@ def panicked(t, sb):
         with dc:
             mark = dc.log_mark()
             line = header("-1", "--src", "127.0.0.9:4242",
-                          "--dst", "127.0.0.3:143")
-            with connect(dc.listener("imap-builtin"), PROXY_IP) as sock:
-                sock.sendall(line.replace(b"PROXY ", b"PROXYx ", 1))
-                recv_all(sock)
+                          "--dst", DST)
+            exchange(dc.listener("imap-builtin"),
+                     line.replace(b"PROXY ", b"PROXYx ", 1))
             dc.wait_for_log("^.* " + KILLED.format(6), since=mark)
             report = stop_report(dc)
         assert report and "imap-login: Panic: " in report, report
