@@ -69,31 +69,27 @@ def kill_login(dc, signum):
 
 
 def killed(t, sb):
-    with t.check("a login process killed by SIGSEGV: the stop fails, "
-                 "naming the master's report"):
-        dc = long_lived(sb, "segv")
-        with dc:
-            kill_login(dc, signal.SIGSEGV)
-            report = stop_report(dc)
-        assert report and "killed with signal 11" in report, report
-
-    with t.check("the same, the line named with provokes(): the stop "
-                 "passes"):
-        dc = long_lived(sb, "segv-provoked")
-        dc.provokes(KILLED.format(11))
-        with dc:
-            kill_login(dc, signal.SIGSEGV)
-            report = stop_report(dc)
-        assert report is None, report
-
-    with t.check("provokes() names one line: SIGSEGV named, a login process "
-                 "killed by SIGKILL still fails the stop"):
-        dc = long_lived(sb, "kill")
-        dc.provokes(KILLED.format(11))
-        with dc:
-            kill_login(dc, signal.SIGKILL)
-            report = stop_report(dc)
-        assert report and "killed with signal 9" in report, report
+    # (name, the signal whose line provokes() names, the signal sent)
+    for name, named, signum, what in (
+            ("segv", None, signal.SIGSEGV, "a login process killed by "
+             "SIGSEGV: the stop fails, naming the master's report"),
+            ("segv-provoked", 11, signal.SIGSEGV, "the same, the line named "
+             "with provokes(): the stop passes"),
+            ("kill", 11, signal.SIGKILL, "provokes() names one line: "
+             "SIGSEGV named, a login process killed by SIGKILL still fails "
+             "the stop")):
+        with t.check(what):
+            dc = long_lived(sb, name)
+            if named:
+                dc.provokes(KILLED.format(named))
+            with dc:
+                kill_login(dc, signum)
+                report = stop_report(dc)
+            if named == signum:
+                assert report is None, report
+            else:
+                assert report and \
+                    f"killed with signal {int(signum)}" in report, report
 
 
 def panicked(t, sb):
