@@ -28,6 +28,10 @@ once the process has accepted them all, looked at each first part, and
 run the haproxy_direct_wait timer of each (it sleeps in epoll_wait after
 they expired: headers.idle_after()), so a first part taken for silence
 would show.
+
+README: "Kubernetes and direct clients" (both settings, every row of the
+table, the wait, scope per protocol and listener; a busy login process in
+test_busy.py).
 """
 
 import imaplib
@@ -347,8 +351,14 @@ def scope(t, sb):
                                     rf", rport=\d+, listener={listener.name}"
                                     r"\)", since=mark)
     if dut.syntax == "2.3":
-        t.skip("an inet_listener block scopes haproxy_direct_networks",
-               "Dovecot 2.3 has no listener filters")
+        with t.check("Dovecot 2.3 has no listener filters: "
+                     "haproxy_direct_networks in an inet_listener block stops "
+                     "it at start"):
+            log = refused(sb, "dovecot-listener-filter",
+                          "service imap-login {\n  inet_listener imap-strict "
+                          "{\n    haproxy_direct_networks =\n  }\n}")
+            assert "Unknown setting: service { inet_listener { "\
+                "haproxy_direct_networks" in log, log
 
 
 # The Dovecot of the cuts: a long-lived imap-login, a short
