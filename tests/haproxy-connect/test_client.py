@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """haproxy-connect against Python listeners on loopback: the header it
 sends by default, the relay, split and raw input, TLS after the header,
-and every exit status."""
+and every exit status.
+
+README: "The test client".
+"""
 
 import os
 import re

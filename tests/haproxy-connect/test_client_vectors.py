@@ -6,7 +6,10 @@ that records the header it receives; haproxy-connect --print-header, given
 the same addresses and options, must write the same bytes. What a test
 cannot know in advance (the client's source port, a generated unique id,
 the names OpenSSL gives the client certificate's algorithms) is taken from
-the capture; everything else is predicted."""
+the capture; everything else is predicted.
+
+README: "The test client" (the headers of a real HAProxy).
+"""
 
 import os
 import re

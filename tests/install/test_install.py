@@ -22,6 +22,10 @@ that the system's settings name do not exist, the sandbox's stand in for
 them meanwhile. Whatever step fails, the packages are purged, the copy and
 the stand-ins removed, and /etc/dovecot and the list of installed packages
 compared with what they were.
+
+README: "Install" (the Debian packages, nothing enabled until the example
+is copied, apt purge) and "Troubleshooting" (a plugin that is not
+installed).
 """
 
 import contextlib

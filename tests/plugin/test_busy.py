@@ -24,6 +24,9 @@ Who connects (Dovecot listens on DOVECOT_IP):
 Every case runs with a long-lived imap-login and with imap-login in its
 default mode, one client per process (from Dovecot 2.4.2 on the master
 accepts that client before the process is up).
+
+README: "Kubernetes and direct clients" (a busy login process: both
+timers read the socket before they decide).
 """
 
 import itertools

@@ -11,6 +11,10 @@ shipped example conf.d/30-haproxy.conf.
   passes its doveconf, and included into a sandbox configuration (only the
   trusted networks and the ports changed) it serves headers on its four
   listeners and counts them with its metric.
+
+README: "Configure" (the list parsed once, an invalid entry stops the
+login process; services without a haproxy = yes listener never read it;
+the shipped conf.d example).
 """
 
 import os

@@ -29,6 +29,10 @@
    "doveconf:", no time stamp, before the master's first line); the
    config process warns once; doveconf -n warns once on standard error;
    login processes never repeat it.
+
+README: "Logs and events" (what came instead of a header, in the
+administrator's words; diagnosis; a peer in neither list closed at once;
+entries that never match warned about once).
 """
 
 import imaplib

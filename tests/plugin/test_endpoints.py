@@ -16,6 +16,9 @@ a connection came through, sent here with haproxy-connect's options.
 3. A malformed vendor TLV is no reason to reject the connection: it is
    accepted, the TLV is kept raw as haproxy_tlv_0xNN (hex), and a debug
    line says why. It names no endpoint to auth.
+
+README: "What the plugin does with a header" (cloud load balancers'
+private endpoints) and "Users bound to a private endpoint".
 """
 
 import os

@@ -19,6 +19,11 @@
    event: proxy_session_started when the login process proxies the user
    to a backend. A metric with "fields" exports the client's fields
    through it, and its filter can select on them.
+
+README: "Logs and events" (haproxy_header_finished, its result,
+error_code, fields and categories, its duration; the metric examples)
+and "What the plugin does with a header" (the header's facts as fields
+of the login client's event).
 """
 
 import os

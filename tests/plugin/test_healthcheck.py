@@ -22,6 +22,10 @@ when the plugin reads the header depends on timing, so the cases that
 count on it make sure it has: HAProxy checks a long-lived login process
 while that is stopped, and hand-made checks close while their login
 process is stopped (headers.stopped()).
+
+README: "Configure" (check-send-proxy health checks log no error),
+"What Dovecot 2.4 does differently" (the master accepts; login clients
+that never go away) and "Logs and events" (result health_check).
 """
 
 import re

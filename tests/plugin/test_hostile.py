@@ -9,6 +9,13 @@ haproxy_header_finished event has the expected result and error_code, and
 that a good connection made afterwards is still served. One long-lived
 login process sees every case, so a crash or a leak of state between
 connections would show.
+
+README: "Configure" (a header in any number of pieces until
+haproxy_timeout, cut off after it; an untrusted peer closed at once),
+"What the plugin does with a header" (the table: LOCAL, UNKNOWN, UNSPEC,
+AF_UNIX, DGRAM, malformed; duplicates of once-only TLVs; CRC32C; the
+64 KiB length) and "Logs and events" (one line per rejection, bytes
+escaped; the event's result and error_code).
 """
 
 import re

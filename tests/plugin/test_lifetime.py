@@ -10,6 +10,10 @@ with its own AUTHORITY hostN.example.test and verified certificate CN
 userN. With auth_ssl_username_from_cert the CN decides who logs in: the
 client sends another name with userN's password, so a wrong or stale CN
 fails the login or shows in its log line, as does a stale local name.
+
+README: "What Dovecot 2.4 does differently" (lifetimes: the client gets
+its own copies of AUTHORITY and the CN) and "What the plugin does with a
+header" (the CN as the certificate user name).
 """
 
 import re

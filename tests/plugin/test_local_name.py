@@ -20,6 +20,10 @@ several names: each of them applies the block too (2.3's plugin reads the
 settings again only for a name some block may match). Every case runs
 with a long-lived imap-login and in the default mode, one client per
 process.
+
+README: "What the plugin does with a header" (AUTHORITY: local_name
+blocks, all of them) and "What Dovecot 2.4 does differently" (secured
+connections).
 """
 
 import re

@@ -2,7 +2,11 @@
 """dovecot-haproxy(7) names what the plugin's code does: every setting it
 reads, every result, error_code and diagnosis of its event, every event
 field, the cloud endpoint IDs among them; and its TROUBLESHOOTING section
-has the messages administrators meet."""
+has the messages administrators meet.
+
+README: "Logs and events" and "Troubleshooting" (man dovecot-haproxy
+lists every message, field, result and error code).
+"""
 
 import glob
 import os

@@ -8,6 +8,9 @@ those ports are free whatever else runs on the machine.
 
 One departure: the wiki's "haproxy_timeout = 3" stops Dovecot 2.3.19.1
 at start ("Time interval '3' is missing units"), so it is "3s" here.
+
+README: "Configure" (the settings are Dovecot's own: the wiki's example
+works unchanged; a peer outside haproxy_trusted_networks is turned away).
 """
 
 from sandbox import (CLIENT_IP, PASSWORD, PROXY_IP, Dovecot, Endpoint,

@@ -7,6 +7,8 @@ badly; unless the test named that very line with Dovecot.provokes().
 
 Every test script that starts a Dovecot relies on this; here each kind of
 crash is made on purpose, and the stop must report it.
+
+README: "Tests and measurements" (a crash fails the suite).
 """
 
 import os
