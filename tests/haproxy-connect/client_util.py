@@ -201,11 +201,7 @@ def echo_line_then_close(greeting, line, wait=0.5):
             if not listener.recv_some(conn):
                 raise EOFError(f"EOF before {line!r}")
         conn.sendall(listener.received)
-        conn.settimeout(wait)
-        try:
-            listener.recv_some(conn)
-        except socket.timeout:
-            pass
+        hold(wait)(listener, conn)
     return handler
 
 
