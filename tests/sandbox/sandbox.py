@@ -668,6 +668,13 @@ class _Server:
     """A daemon run in the foreground as our child: start, logs, stop.
     Subclasses provide _write_config(), _argv() and _endpoints()."""
 
+    # Exit statuses of a clean stop (Popen.returncode).
+    clean_exits = (0,)
+
+    # What a line of the log that tells of a crash or a leak matches (its
+    # group 1: the line without its time stamp), where the log can tell.
+    crash_line = None
+
     def __init__(self, sandbox, name):
         self.sandbox = sandbox
         self.name = name
@@ -721,9 +728,6 @@ class _Server:
             raise AssertionError(f"{self.name} in {self.dir}: "
                                  + "; ".join(problems))
 
-    # Exit statuses of a clean stop (Popen.returncode).
-    clean_exits = (0,)
-
     def _terminate(self):
         """Stops the server and whatever it left; returns what went wrong,
         as sentences."""
@@ -744,10 +748,6 @@ class _Server:
         if left:
             problems.append(f"left processes {left}")
         return problems
-
-    # What a line of the log that tells of a crash or a leak matches (its
-    # group 1: the line without its time stamp), where the log can tell.
-    crash_line = None
 
     def provokes(self, *patterns):
         """Names lines that the test provokes on purpose, which crashes()
