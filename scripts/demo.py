@@ -77,7 +77,8 @@ def main():
                 fields = dc.wait_for_login("alice", mark)
                 show(dc, mark, logins)
                 proved.append(fields["rip"] == CLIENT_IP and (
-                    fields["real_rip"] == PROXY_IP or not dut.logs_real_rip))
+                    fields["real_rip"] == PROXY_IP if dut.logs_real_rip
+                    else fields["real_rip"] == fields["real_lip"]))
                 if not dut.logs_real_rip:
                     print(f"     (Dovecot {dut.version} logs its own address "
                           "as real_rip; the proxy's is in the haproxy: line)")

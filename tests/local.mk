@@ -19,7 +19,12 @@ PY_LOG_COMPILER = env $(SANDBOX_ENV) $(PYTHON3) -B
 EXTRA_DIST += \
 	tests/sandbox/sandbox.py \
 	tests/sandbox/tap.py \
-	tests/sandbox/headers.py
+	tests/sandbox/headers.py \
+	tests/sandbox/tcp.py
+
+# The harness itself: stopping a Dovecot reports its crashes.
+TESTS += tests/sandbox/test_crashes.py
+EXTRA_DIST += tests/sandbox/test_crashes.py
 
 # Every manual page formats without a warning from groff and man.
 TESTS += tests/test_man_pages.py

@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """Every manual page under src/ formats without a warning, both from groff
-itself and from man as lintian runs it on an installed page."""
+itself and from man as lintian runs it on an installed page.
+
+README: "Troubleshooting" and "The test client" (the manual pages).
+"""
 
 import glob
 import os

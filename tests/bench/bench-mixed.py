@@ -78,7 +78,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..",
 from sandbox import (CLIENT_IP, PROXY_IP, Dovecot, HAProxy,  # noqa: E402
                      Listener, Sandbox, dovecot_under_test, plugin_dir,
                      wait_until)
-from headers import login_pids  # noqa: E402
+from headers import HEADER_FINISHED, login_pids  # noqa: E402
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "60"))
 PEERS = int(os.environ.get("BENCH_PEERS", "16"))
@@ -279,9 +279,7 @@ def dovecot_config(dut, cert, key, ca):
             + dut.ssl_server(cert, key, ca)
             + dut.long_lived("imap-login", "process_min_avail = 2",
                              "process_limit = 2")
-            + dut.metric("haproxy_finished", "event=haproxy_header_finished",
-                         exporter="json_log")
-            + dut.json_log_exporter("json_log"))
+            + dut.exported(HEADER_FINISHED))
 
 
 def cpu_seconds(pid):

@@ -14,9 +14,7 @@ import subprocess
 import threading
 import time
 
-from sandbox import client_path
-
-TIMEOUT = 5.0   # bound of every wait in these tests
+from sandbox import TIMEOUT, client_path
 
 
 def have_ipv6():
@@ -192,6 +190,21 @@ def greet_then_echo(greeting):
     return handler
 
 
+def echo_line_then_close(greeting, line, wait=0.5):
+    """Greets, echoes what came until line ended it (the header, then
+    line), then waits wait seconds for an EOF that a client which shuts
+    down its side at the end of its input would have sent by then
+    (listener.eof), and closes."""
+    def handler(listener, conn):
+        conn.sendall(greeting)
+        while not listener.received.endswith(line):
+            if not listener.recv_some(conn):
+                raise EOFError(f"EOF before {line!r}")
+        conn.sendall(listener.received)
+        hold(wait)(listener, conn)
+    return handler
+
+
 def close_after(size, reset=False):
     """Reads size bytes (the header), then closes without a word; with
     reset, with an RST as a server that drops unread data does."""
@@ -203,10 +216,12 @@ def close_after(size, reset=False):
     return handler
 
 
-def hold(seconds):
-    """Reads whatever comes, says nothing, for seconds or until EOF."""
+def hold(seconds=None):
+    """Reads whatever comes, says nothing, for seconds or until EOF (by
+    default until EOF, or the listener's TIMEOUT)."""
     def handler(listener, conn):
-        conn.settimeout(seconds)
+        if seconds is not None:
+            conn.settimeout(seconds)
         try:
             listener.recv_until_eof(conn)
         except socket.timeout:

@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """haproxy-connect's code, --help and man page name the same options and
-the same exit statuses."""
+the same exit statuses.
+
+README: "The test client" (man haproxy-connect has every option).
+"""
 
 import os
 import re

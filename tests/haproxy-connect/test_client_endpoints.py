@@ -8,7 +8,11 @@ byte with --print-header, against the layouts in proxy-vendor.h:
     Alibaba  0xE1  subtype 0x01 VPC ID, 0x02 endpoint ID, 0x03 endpoint
                    service ID, in ASCII
 
-and their errors (exit status 2)."""
+and their errors (exit status 2).
+
+README: "The test client", for "What the plugin does with a header"
+(cloud load balancers' private endpoints).
+"""
 
 import struct
 

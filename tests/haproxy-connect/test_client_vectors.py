@@ -6,13 +6,17 @@ that records the header it receives; haproxy-connect --print-header, given
 the same addresses and options, must write the same bytes. What a test
 cannot know in advance (the client's source port, a generated unique id,
 the names OpenSSL gives the client certificate's algorithms) is taken from
-the capture; everything else is predicted."""
+the capture; everything else is predicted.
+
+README: "The test client" (the headers of a real HAProxy).
+"""
 
 import os
 import re
 import shutil
 import socket
 import struct
+import time
 
 import tap
 from client_util import (TIMEOUT, Listener, have_ipv6,
@@ -156,13 +160,16 @@ class Case:
         return sock, port
 
     def _session(self, sock):
-        """The session of a TLS 1.3 connection, whose ticket arrives
-        after the handshake: read, for it to be taken in."""
-        sock.settimeout(0.5)
-        try:
-            sock.recv(1)
-        except socket.timeout:
-            pass
+        """The session of a TLS 1.3 connection, once its ticket, which
+        arrives after the handshake, has been read."""
+        sock.settimeout(0.05)
+        deadline = time.monotonic() + TIMEOUT
+        while not (sock.session and sock.session.has_ticket) and \
+                time.monotonic() < deadline:
+            try:
+                sock.recv(1)
+            except socket.timeout:
+                pass
         return sock.session
 
     def run(self, sandbox):

@@ -17,8 +17,8 @@ import shutil
 import subprocess
 
 from machine import ETC, package_files, stand_ins
-from sandbox import (DOVECOT_IP, PASSWORD, Endpoint, _Server, connect,
-                     dovecot_under_test)
+from sandbox import (DOVECOT_CRASH, DOVECOT_IP, PASSWORD, Endpoint, _Server,
+                     connect, dovecot_under_test)
 
 USER = "installtest"
 
@@ -103,6 +103,8 @@ def certificate_stand_ins(certs):
 class SystemDovecot(_Server):
     """The system's dovecot with CONFIG; extra is appended to it, and
     endpoints names the listeners it adds."""
+
+    crash_line = DOVECOT_CRASH
 
     def __init__(self, sandbox, name, extra="", endpoints=()):
         super().__init__(sandbox, name)

@@ -22,6 +22,10 @@ that the system's settings name do not exist, the sandbox's stand in for
 them meanwhile. Whatever step fails, the packages are purged, the copy and
 the stand-ins removed, and /etc/dovecot and the list of installed packages
 compared with what they were.
+
+README: "Install" (the Debian packages, nothing enabled until the example
+is copied, apt purge) and "Troubleshooting" (a plugin that is not
+installed).
 """
 
 import contextlib
@@ -283,6 +287,7 @@ def plugin_not_found(t, sb):
              if os.path.isdir(plugin_dir) else
              f"opendir({plugin_dir}) failed: No such file or directory")
     dc, listener = plugin_dovecot(sb, "dovecot-purged")
+    dc.provokes(f"imap-login: Fatal: {re.escape(fatal)}")
     with dc:
         with t.check("with the copy left in conf.d, login processes stop: "
                      "the plugin is not found"):

@@ -6,6 +6,9 @@ Clients log in from several source addresses, each as a user that may
 only log in from that address, several rounds each. Every login must land
 on exactly one backend with the client's address, both backends must get
 some, and a source must always land on the same one.
+
+README: "Configure", with two backends behind one HAProxy: every login
+keeps the client's address.
 """
 
 import re

@@ -20,7 +20,8 @@
    and the process is continued. The bytes are still unread when the
    plugin closes the connection: the kernel then resets it, which the
    peer sees.
-3. A metric grouped by result and diagnosis counts each case apart.
+3. A metric grouped by result and diagnosis counts each case apart: on
+   a listener of its own, so that nothing else reaches it.
 4. haproxy_trusted_networks and haproxy_direct_networks entries that can
    never match (IPv4-mapped IPv6), and invalid ones, give a warning at
    start. What every version does, pinned here: the master's own
@@ -28,20 +29,24 @@
    "doveconf:", no time stamp, before the master's first line); the
    config process warns once; doveconf -n warns once on standard error;
    login processes never repeat it.
+
+README: "Logs and events" (what came instead of a header, in the
+administrator's words; diagnosis; a peer in neither list closed at once;
+entries that never match warned about once).
 """
 
 import imaplib
 import re
 import ssl
 
-from headers import header, header_finished, login_pids, stopped, \
-    unread_bytes
-from sandbox import (PASSWORD, PROXY_IP, Dovecot, HAProxy, IMAP, IMAPS,
-                     Listener, Sandbox, connect, dovecot_under_test,
+from headers import (DST, HEADER_FINISHED, exchange, header, header_finished,
+                     login_pids, stopped, unread_bytes)
+from sandbox import (PASSWORD, PROXY_IP, STRANGER_IP, Dovecot, HAProxy, IMAP,
+                     IMAPS, Listener, Sandbox, connect, dovecot_under_test,
                      plugin_dir, recv_all, unmet_requirements, wait_until)
 from tap import Tap
+from tcp import unread_from
 
-STRANGER_IP = "127.0.0.9"   # in neither list
 TIMEOUT_SECS = 1            # haproxy_timeout
 
 # What a proxy that sends no header forwards, and the usual cause.
@@ -118,10 +123,9 @@ def rejected_line(what, peer, listener, shown):
 def send_instead(dc, listener, data):
     """data from the trusted address where a header belongs: the server
     closes without a word. Returns our port."""
-    with connect(listener, PROXY_IP) as sock:
-        sock.sendall(data)
-        assert recv_all(sock) == b"", "the server answered"
-        return sock.getsockname()[1]
+    port, reply = exchange(listener, data)
+    assert reply == b"", f"the server answered {reply!r}"
+    return port
 
 
 def trusted_peers(t, dc, fronts, context):
@@ -245,24 +249,6 @@ def stranger_line(port, listener, sent=None):
             + f" (rip={STRANGER_IP}, rport={port}, listener={listener})")
 
 
-def unread_from(endpoint, address):
-    """The receive queues of the connections from address to endpoint that
-    the server side has not read yet (established, accepted or not)."""
-    hexaddr = "%08X" % int.from_bytes(bytes(map(int, address.split("."))),
-                                      "little")
-    server = "%08X:%04X" % (int.from_bytes(bytes(map(
-        int, endpoint.address.split("."))), "little"), endpoint.port)
-    queues = []
-    with open("/proc/net/tcp") as f:
-        next(f)
-        for line in f:
-            fields = line.split()
-            if fields[1] == server and fields[3] == "01" and \
-                    fields[2].split(":")[0] == hexaddr:
-                queues.append(int(fields[4].split(":")[1], 16))
-    return queues
-
-
 def strangers(t, dc, fronts, context):
     """Section 2: peers in neither list, their bytes there at the accept."""
     imap = dc.listener("imap-proxy")
@@ -295,7 +281,7 @@ def strangers(t, dc, fronts, context):
 
     cases = [
         ("a PROXY v1 header", "imap-proxy",
-         header("-1", "--src", "192.0.2.7:40000", "--dst", "127.0.0.3:143"),
+         header("-1", "--src", "192.0.2.7:40000", "--dst", DST),
          "a PROXY v1 header: if it is your proxy, add its address to "
          "haproxy_trusted_networks", "proxy_header"),
         ("a TLS ClientHello", "imaps-proxy", client_hello(context),
@@ -332,39 +318,44 @@ def strangers(t, dc, fronts, context):
                                    "untrusted", "untrusted", None))
 
 
-def metric(t, dc):
-    """Section 3: the metric counts every case above apart."""
-    results = ("rejected", "timeout", "untrusted")
-    sieve = "sieve" in dc.under_test.login_services
-    expected = {
-        "rejected_tls_client_hello": 1,
-        "rejected_client_command": 3 + sieve,
-        "rejected_http_request": 1,
-        "rejected_other": 1,
-        "timeout_silent": 1,
-        "untrusted_proxy_header": 2,
-        "untrusted_tls_client_hello": 1,
-        "untrusted_client_command": 1,
-        "untrusted_http_request": 1,
-        "untrusted_other": 1,
-    }
-    if dc.under_test.groups_missing_field:
-        # The silent stranger has no diagnosis: 2.4 counts it under an
-        # empty one, 2.3 in no sub-metric of the field.
-        expected["untrusted_"] = 1
-    expected = {"haproxy_diagnoses_" + name: count
-                for name, count in expected.items()}
+def metric(t, dc, context):
+    """Section 3: on a listener of its own, whose events the metric alone
+    counts, one connection of each kind above."""
+    listener = dc.listener("imap-metric")
+    sent = {"tls_client_hello": client_hello(context),
+            "client_command": COMMANDS["imap"][0],
+            "http_request": HTTP_GET, "other": GARBAGE}
+    with t.check("a metric grouped by result and diagnosis counts a proxy "
+                 "that sends no header (silent, tls_client_hello) apart "
+                 "from garbage (other) and from each other case"):
+        expected = {}
 
-    def counts():
-        return {name: count for name, count in
-                dc.metric_counts("haproxy_diagnoses_").items()
-                if any(name.startswith(f"haproxy_diagnoses_{result}_")
-                       for result in results)}
-    # Events reach the stats process a moment after the fact.
-    wait_until(lambda: counts() == expected)
-    t.eq(counts(), expected, "a metric grouped by result and diagnosis "
-         "counts a proxy that sends no header (silent, tls_client_hello) "
-         "apart from garbage (other) and from each other case")
+        def counts(result, diagnosis):
+            """The names that count one more event: the metric, its
+            result's sub-metric and its diagnosis's. An event without
+            diagnosis 2.4 counts under an empty one, 2.3 in no sub-metric
+            of the field."""
+            names = ["", f"_{result}"]
+            if diagnosis or dc.under_test.groups_missing_field:
+                names.append(f"_{result}_{diagnosis or ''}")
+            for name in names:
+                name = "haproxy_diagnoses" + name
+                expected[name] = expected.get(name, 0) + 1
+        for diagnosis, data in sent.items():
+            send_instead(dc, listener, data)
+            counts("rejected", diagnosis)
+        send_instead(dc, listener, b"")   # until haproxy_timeout
+        counts("timeout", "silent")
+        proxy = header("--src", "192.0.2.7:40000", "--dst", DST)
+        for diagnosis, data in [("proxy_header", proxy), *sent.items()]:
+            with held_back(dc, listener, data) as sock:
+                assert closed_unread(sock)
+            counts("untrusted", diagnosis)
+        with held_back(dc, listener, b"") as sock:
+            assert recv_all(sock) == b""
+        counts("untrusted", None)
+        got = dc.counted("haproxy_diagnoses", expected["haproxy_diagnoses"])
+        assert got == expected, f"{got}, expected {expected}"
 
 
 # Entries that never match: what the warnings name, and what they advise.
@@ -415,12 +406,10 @@ def warned_at_start(t, dc, warnings, what):
 def login(dc, user):
     """A login through a header from the proxy's address; True if it
     worked."""
-    data = header("--src", "192.0.2.7:40000", "--dst", "127.0.0.3:143",
+    data = header("--src", "192.0.2.7:40000", "--dst", DST,
                   "--ssl") + f"a LOGIN {user} {PASSWORD}\r\nb LOGOUT\r\n" \
         .encode()
-    with connect(dc.listener("imap-proxy"), PROXY_IP) as sock:
-        sock.sendall(data)
-        return b"\r\na OK " in recv_all(sock)
+    return b"\r\na OK " in exchange(dc.listener("imap-proxy"), data)[1]
 
 
 def start_warnings(t, sb):
@@ -482,19 +471,17 @@ def main(t):
         listeners = [Listener(protocol, protocol + "-proxy", haproxy=True)
                      for protocol in COMMANDS
                      if protocol in dut.login_services]
-        listeners.append(Listener("imap", "imaps-proxy", haproxy=True,
-                                  ssl=True))
+        listeners += [Listener("imap", "imaps-proxy", haproxy=True, ssl=True),
+                      Listener("imap", "imap-metric", haproxy=True)]
         dc = Dovecot(sb, listeners, plugin_dir=plugin_dir(),
                      haproxy_timeout=f"{TIMEOUT_SECS}s",
                      extra_config=(
                          dut.long_lived("imap-login", "process_min_avail = 1")
                          + dut.metric("haproxy_diagnoses",
-                                      "event=haproxy_header_finished",
+                                      "event=haproxy_header_finished AND "
+                                      "listener=imap-metric",
                                       group_by=("result", "diagnosis"))
-                         + dut.metric("haproxy_finished",
-                                      "event=haproxy_header_finished",
-                                      exporter="json_log")
-                         + dut.json_log_exporter("json_log")))
+                         + dut.exported(HEADER_FINISHED)))
         hap = HAProxy(sb)
         # TLS passed through and plain IMAP forwarded, both without a
         # header; a proxy whose address is not trusted.
@@ -514,7 +501,7 @@ def main(t):
             wait_until(lambda: len(login_pids(dc)) == 1)
             trusted_peers(t, dc, fronts, context)
             strangers(t, dc, fronts, context)
-            metric(t, dc)
+            metric(t, dc, context)
         start_warnings(t, sb)
 
 

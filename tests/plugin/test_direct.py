@@ -21,10 +21,17 @@ bytes are cut into segments: the whole 6-byte v1 signature "PROXY " or the
 12-byte v2 one makes it a header; a byte that no signature can continue
 makes it a direct client (not_proxy), with every byte it sent left for the
 login service; the first part of a signature is neither, and the peer is
-no longer silent. Each input is cut at every offset, its two parts sent
-300 ms apart, longer than haproxy_direct_wait there. The first part must
+no longer silent. Each input is cut at every offset. The first part must
 reach the plugin alone: the connections wait in the listen queue of a
-stopped long-lived login process until it has arrived.
+stopped long-lived login process until it has arrived. The rest follows
+once the process has accepted them all, looked at each first part, and
+run the haproxy_direct_wait timer of each (it sleeps in epoll_wait after
+they expired: headers.idle_after()), so a first part taken for silence
+would show.
+
+README: "Kubernetes and direct clients" (both settings, every row of the
+table, the wait, scope per protocol and listener; a busy login process in
+test_busy.py).
 """
 
 import imaplib
@@ -33,17 +40,17 @@ import re
 import smtplib
 import time
 
-from headers import (header, header_finished, login_pids, proxy_connect,
-                     run_client, stopped)
-from sandbox import (CLIENT_IP, PASSWORD, PROXY_IP, TIMEOUT, Dovecot,
-                     HAProxy, IMAP, IMAPS, Listener, ManageSieve, POP3,
-                     SMTP, Sandbox, assert_login, connect,
+from headers import (DST, HEADER_FINISHED, asleep, header, header_finished,
+                     idle_after, login_pids, proxy_connect, run_client,
+                     stopped)
+from sandbox import (CLIENT_IP, MESH_IP, PASSWORD, PROXY_IP, STRANGER_IP,
+                     Dovecot, HAProxy, IMAP, IMAPS, Listener, ManageSieve,
+                     POP3, SMTP, Sandbox, assert_login, connect,
                      dovecot_under_test, plugin_dir, recv_all,
                      unmet_requirements, wait_until)
 from tap import Tap
+from tcp import accept_queue
 
-MESH_IP = "127.0.0.11"
-STRANGER_IP = "127.0.0.9"
 WAIT_MS = 1500
 SETTINGS = f"""\
 haproxy_direct_networks = {CLIENT_IP} {MESH_IP}/32
@@ -200,7 +207,7 @@ def both(t, dc, mesh_front, context):
                  "apart is still a header"):
         mark = dc.log_mark()
         run = run_client(dc.listener("imap-proxy"), "--src",
-                         "198.51.100.7:40000", "--dst", "127.0.0.3:143",
+                         "198.51.100.7:40000", "--dst", DST,
                          "--split", "2", "--delay", "300",
                          data=b"a LOGOUT\r\n", source=MESH_IP)
         assert b"\r\na OK " in run.stdout, run
@@ -240,28 +247,48 @@ def stranger(t, dc):
 
 
 def metric(t, dc):
+    """On a listener of its own, whose events the metric alone counts: one
+    connection of each result and reason."""
+    listener = dc.listener("imap-metric")
+    logout = b"a LOGOUT\r\n"
+    header_logout = header("--src", "198.51.100.7:40000",
+                           "--dst", DST) + logout
+    # (source, what it sends, whether it is served)
+    connections = [(CLIENT_IP, logout, True),        # direct_network
+                   (MESH_IP, logout, True),          # not_proxy
+                   (MESH_IP, b"", True),             # no_header
+                   (PROXY_IP, header_logout, True),  # accepted
+                   (PROXY_IP, logout, False),        # rejected
+                   (STRANGER_IP, b"", False)]        # untrusted
     with t.check("the metric counts each result and reason"):
-        sieve = "sieve" in dc.under_test.login_services
+        for source, data, served in connections:
+            with connect(listener, source) as sock:
+                if data:
+                    sock.sendall(data)
+                elif served:
+                    # Greeted after haproxy_direct_wait: then the LOGOUT.
+                    assert sock.recv(1) == b"*", "no greeting"
+                    sock.sendall(logout)
+                reply = recv_all(sock)
+            assert (b"\r\na OK " in reply) == served, (source, data, reply)
         expected = {
-            # A login per protocol, IMAPS, the header as IMAP input.
-            "haproxy_results_direct_direct_network": 5 + sieve,
+            "haproxy_results": 6,
+            "haproxy_results_direct": 3,
+            "haproxy_results_direct_direct_network": 1,
             "haproxy_results_direct_not_proxy": 1,
             "haproxy_results_direct_no_header": 1,
-            # HAProxy from PROXY_IP and from MESH_IP, the split header.
-            "haproxy_results_accepted_": 3,
-            "haproxy_results_rejected_": 1,
-            "haproxy_results_untrusted_": 1,
+            "haproxy_results_accepted": 1,
+            "haproxy_results_rejected": 1,
+            "haproxy_results_untrusted": 1,
         }
-        if not dc.under_test.groups_missing_field:
-            # 2.3 counts no sub-metric for events without direct_reason.
-            expected = {name: count for name, count in expected.items()
-                        if not name.endswith("_")}
-        # Events reach the stats process a moment after the fact.
-        got = wait_until(lambda: dc.metric_counts("haproxy_results_") if all(
-            dc.metric_counts("haproxy_results_").get(name) == count
-            for name, count in expected.items()) else None)
-        assert got, (f"{dc.metric_counts('haproxy_results_')}, "
-                     f"expected {expected}")
+        if dc.under_test.groups_missing_field:
+            # 2.4 counts the events without direct_reason under an empty
+            # one; 2.3 in no sub-metric of that field.
+            expected.update({"haproxy_results_accepted_": 1,
+                             "haproxy_results_rejected_": 1,
+                             "haproxy_results_untrusted_": 1})
+        counts = dc.counted("haproxy_results", 6)
+        assert counts == expected, f"{counts}, expected {expected}"
 
 
 def refused(sb, name, setting):
@@ -324,13 +351,19 @@ def scope(t, sb):
                                     rf", rport=\d+, listener={listener.name}"
                                     r"\)", since=mark)
     if dut.syntax == "2.3":
-        t.skip("an inet_listener block scopes haproxy_direct_networks",
-               "Dovecot 2.3 has no listener filters")
+        with t.check("Dovecot 2.3 has no listener filters: "
+                     "haproxy_direct_networks in an inet_listener block stops "
+                     "it at start"):
+            log = refused(sb, "dovecot-listener-filter",
+                          "service imap-login {\n  inet_listener imap-strict "
+                          "{\n    haproxy_direct_networks =\n  }\n}")
+            assert "Unknown setting: service { inet_listener { "\
+                "haproxy_direct_networks" in log, log
 
 
 # The Dovecot of the cuts: a long-lived imap-login, a short
-# haproxy_direct_wait, and a pause between the parts longer than that.
-CUTS_WAIT_MS, CUTS_TIMEOUT, PAUSE = 200, 2, 0.3
+# haproxy_direct_wait, which the rest of each input comes after.
+CUTS_WAIT_MS, CUTS_TIMEOUT = 200, 2
 NOOP = b"\r\na1 NOOP\r\n"  # an empty line, then a command
 PROXYX = b"PROXYx NOOP\r\n"  # "PROXY" and a byte no signature has there
 
@@ -345,15 +378,13 @@ def cuts_dovecot(sb, dut):
                        f"haproxy_direct_wait = {CUTS_WAIT_MS}ms\n"
                        "log_debug = category=haproxy\n"
                        + dut.long_lived("imap-login", "process_min_avail = 1")
-                       + dut.metric("haproxy_finished",
-                                    "event=haproxy_header_finished",
-                                    exporter="json_log")
-                       + dut.json_log_exporter("json_log")))
+                       + dut.exported(HEADER_FINISHED)))
 
 
 def send_in_parts(dc, parts):
     """One connection from MESH_IP for each (first, rest): first arrives
-    with the connection, the rest PAUSE seconds later. Returns each
+    with the connection, the rest once the login process has looked at
+    every first part and run every haproxy_direct_wait timer. Returns each
     connection's port and what the server sent until it closed."""
     listener = dc.listener("imap-cuts")
     pids = login_pids(dc)
@@ -366,7 +397,11 @@ def send_in_parts(dc, parts):
                 socks.append(sock)
                 if first:
                     sock.sendall(first)
-        time.sleep(PAUSE)
+        # Idle with none left to accept: it has armed every timer.
+        assert wait_until(lambda: accept_queue(listener) == 0 and
+                          asleep(pids[0]), interval=0.001), \
+            f"{accept_queue(listener)} connections not accepted"
+        idle_after(pids[0], time.monotonic() + CUTS_WAIT_MS / 1000)
         for sock, (_, rest) in zip(socks, parts):
             try:
                 sock.sendall(rest)
@@ -416,7 +451,7 @@ def header_at_every_cut(dc, version):
     """A header from a peer in both lists, cut everywhere: applied."""
     src = "198.51.100.7:40000"
     data = header(*(["-1"] if version == "v1" else []), "--src", src,
-                  "--dst", "127.0.0.3:143")
+                  "--dst", DST)
     cuts = every_cut(data)
     mark = dc.log_mark()
     replies = send_in_parts(dc, [(first, rest + b"a LOGOUT\r\n")
@@ -428,7 +463,7 @@ def header_at_every_cut(dc, version):
     assert not wrong, f"cut at offset: (event, reply): {wrong}"
     lines = set(int(port) for port in re.findall(
         rf"imap-login: Debug: haproxy: PROXY {version}: client "
-        rf"{re.escape(src)}, server 127\.0\.0\.3:143 "
+        rf"{re.escape(src)}, server {re.escape(DST)} "
         rf"\(rip={re.escape(MESH_IP)}, rport=(\d+), listener=imap-cuts\)$",
         dc.log_text(mark), re.M))
     ports = {port for port, _ in replies}
@@ -483,12 +518,13 @@ def main(t):
         context = sb.certs.context()
         listeners = [Listener(protocol, protocol + "-proxy", haproxy=True)
                      for protocol in LOGINS if protocol in dut.login_services]
-        listeners.append(Listener("imap", "imaps-proxy", haproxy=True,
-                                  ssl=True))
+        listeners += [Listener("imap", "imaps-proxy", haproxy=True, ssl=True),
+                      Listener("imap", "imap-metric", haproxy=True)]
         dc = Dovecot(sb, listeners, plugin_dir=plugin_dir(),
                      haproxy_trusted_networks=f"{PROXY_IP} {MESH_IP}",
                      extra_config=SETTINGS + dut.metric(
-                         "haproxy_results", "event=haproxy_header_finished",
+                         "haproxy_results", "event=haproxy_header_finished "
+                         "AND listener=imap-metric",
                          group_by=("result", "direct_reason")))
         hap = HAProxy(sb)
         hap.backend("imap", [(dc.listener("imap-proxy"),

@@ -19,18 +19,22 @@
    event: proxy_session_started when the login process proxies the user
    to a backend. A metric with "fields" exports the client's fields
    through it, and its filter can select on them.
+
+README: "Logs and events" (haproxy_header_finished, its result,
+error_code, fields and categories, its duration; the metric examples)
+and "What the plugin does with a header" (the header's facts as fields
+of the login client's event).
 """
 
 import os
 import time
 
-from headers import (can_see_epoll_wait, exported_event, header,
-                     login_pids, proxy_connect, unread_bytes,
+from headers import (DST, can_see_epoll_wait, exchange, exported_event,
+                     header, login_pids, proxy_connect, unread_bytes,
                      waiting_process)
 from sandbox import (CLIENT_IP, DOVECOT_IP, PROXY_IP, Dovecot, Listener,
                      Sandbox, connect, dovecot_under_test, plugin_dir,
-                     proxied_backend, recv_all, unmet_requirements,
-                     wait_until)
+                     proxied_backend, recv_all, unmet_requirements, wait_until)
 from tap import Tap
 
 # The source ports of the headers whose durations are measured.
@@ -46,16 +50,13 @@ def extra_config(dut):
             + dut.metric("haproxy_tls_versions",
                          "event=haproxy_header_finished AND result=accepted",
                          group_by=("haproxy_ssl_version",))
-            + dut.metric("haproxy_proxied_logins",
-                         "event=proxy_session_started AND "
-                         "haproxy_unique_id=*",
-                         fields=("haproxy_unique_id", "haproxy_ssl_version",
-                                 "haproxy_authority"),
-                         exporter="json_log")
-            + dut.metric("haproxy_finished_exported",
-                         "event=haproxy_header_finished AND "
-                         f"src_port={SRC.split(':')[1]}", exporter="json_log")
-            + dut.json_log_exporter("json_log")
+            + dut.exported(
+                ("haproxy_proxied_logins",
+                 "event=proxy_session_started AND haproxy_unique_id=*",
+                 ("haproxy_unique_id", "haproxy_ssl_version",
+                  "haproxy_authority")),
+                ("haproxy_finished_exported", "event=haproxy_header_finished "
+                 f"AND src_port={SRC.split(':')[1]}"))
             + "".join(dut.metric(name, "event=haproxy_header_finished AND "
                                  + condition)
                       for name, condition in filters(dut).items()))
@@ -82,7 +83,7 @@ def filters(dut):
     return conditions
 
 
-SRC, DST = "127.0.0.9:4242", "127.0.0.3:143"
+SRC = "127.0.0.9:4242"
 LOGOUT = b"a LOGOUT\r\n"
 
 
@@ -112,10 +113,9 @@ def fields_and_categories(t, dc, listener):
     """The exported event of an accepted header: its addresses, what they
     are, and its categories."""
     mark = dc.log_mark()
-    with proxy_connect(listener) as sock:
-        port = sock.getsockname()[1]
-        sock.sendall(header("--src", SRC, "--dst", DST) + LOGOUT)
-        assert b"\r\na OK " in recv_all(sock)
+    port, reply = exchange(listener, header("--src", SRC, "--dst", DST)
+                           + LOGOUT)
+    assert b"\r\na OK " in reply, reply
     event = exported_event(dc, "haproxy_header_finished",
                            rf'.*"remote_port":{port}[,}}].*', mark)
     fields = {key: event["fields"].get(key) for key in (
@@ -142,11 +142,10 @@ def durations(t, dc, listener):
     age = process_age(pid)
 
     began = time.monotonic()
-    with proxy_connect(listener) as sock:
-        sock.sendall(header("--src", f"127.0.0.9:{AT_ONCE_PORT}",
-                            "--dst", DST) + LOGOUT)
-        assert b"\r\na OK " in recv_all(sock)
+    _, reply = exchange(listener, header("--src", f"127.0.0.9:{AT_ONCE_PORT}",
+                                         "--dst", DST) + LOGOUT)
     wall = time.monotonic() - began
+    assert b"\r\na OK " in reply, reply
     with t.check("a header sent at once: duration at most the time from "
                  "connect to the reply, far below the login process's age"):
         assert age >= 4, f"the process is only {age:.1f} s old"
@@ -182,13 +181,6 @@ def durations(t, dc, listener):
             f"accept, reply {most:.6f} s after connect")
 
 
-def send(listener, data):
-    """data from the proxy; what the server sent until it closed."""
-    with proxy_connect(listener) as sock:
-        sock.sendall(data)
-        return recv_all(sock)
-
-
 def main(t):
     dut = dovecot_under_test()
     with Sandbox() as sb:
@@ -206,11 +198,12 @@ def main(t):
                          "disconnected connections"):
                 for data in (v2, header("-1", "--src", SRC, "--dst", DST),
                              header("--local")):
-                    assert b"\r\na OK " in send(listener, data + LOGOUT)
+                    _, reply = exchange(listener, data + LOGOUT)
+                    assert b"\r\na OK " in reply, reply
                 for data in (bad_crc, bad_crc,
                              header("-1", "--src", SRC, "--dst", DST)
                              .replace(b" 4242 ", b" 65536 ")):
-                    assert send(listener, data) == b""
+                    assert exchange(listener, data)[1] == b""
                 with connect(listener, CLIENT_IP) as sock:
                     assert recv_all(sock) == b""
                 proxy_connect(listener).close()  # before sending a byte
@@ -242,13 +235,9 @@ def main(t):
                 # under an empty one.
                 expected["haproxy_headers_accepted_"] = 3
 
-            # Events reach the stats process a moment after the fact.
-            def settled():
-                counts = dc.metric_counts("haproxy_headers")
-                return counts if counts.get("haproxy_headers") == 10 else None
-            counts = wait_until(settled) or dc.metric_counts("haproxy_headers")
-            t.eq(counts, expected, "doveadm stats dump counts the headers by "
-                 "result and error_code")
+            t.eq(dc.counted("haproxy_headers", 10), expected,
+                 "doveadm stats dump counts the headers by result and "
+                 "error_code")
             # The same dump: every event above has reached every metric.
             selected = {name: count for name, count in
                         dc.metric_counts("haproxy_").items()
@@ -275,7 +264,7 @@ def main(t):
             mark = dc.log_mark()
             with t.check("logins proxied to the backend succeed"):
                 for data in (without_id, proxied):
-                    reply = send(listener, data + login)
+                    _, reply = exchange(listener, data + login)
                     assert b"\r\na OK " in reply, reply
             if not dut.login_proxy_events:
                 for what in ("the login client's fields come out of its "

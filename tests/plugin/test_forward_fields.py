@@ -239,8 +239,6 @@ def main(t):
                 trusted_proxy_forward(t, dc, protocol)
                 field_without_value(t, dc, protocol)
                 nul_forward(t, dc, protocol)
-            with t.check("no login process and no auth process died"):
-                assert not dc.deaths(), dc.deaths()
 
 
 with Tap() as t:

@@ -9,23 +9,29 @@ haproxy_header_finished event has the expected result and error_code, and
 that a good connection made afterwards is still served. One long-lived
 login process sees every case, so a crash or a leak of state between
 connections would show.
+
+README: "Configure" (a header in any number of pieces until
+haproxy_timeout, cut off after it; an untrusted peer closed at once),
+"What the plugin does with a header" (the table: LOCAL, UNKNOWN, UNSPEC,
+AF_UNIX, DGRAM, malformed; duplicates of once-only TLVs; CRC32C; the
+64 KiB length) and "Logs and events" (one line per rejection, bytes
+escaped; the event's result and error_code).
 """
 
 import re
 import time
 
-from headers import (header, header_finished, login_pids, proxy_connect,
-                     run_client, unread_bytes)
-from sandbox import (CLIENT_IP, PROXY_IP, Dovecot, Listener, Sandbox,
-                     connect, dovecot_under_test, plugin_dir, recv_all,
+from headers import (DST, HEADER_FINISHED, exchange, header, header_finished,
+                     login_pids, proxy_connect, run_client, unread_bytes)
+from sandbox import (CLIENT_IP, PROXY_IP, Dovecot, Listener, Sandbox, connect,
+                     dovecot_under_test, plugin_dir, recv_all,
                      unmet_requirements, wait_until)
 from tap import Tap
 
-SRC, DST = "127.0.0.9:4242", "127.0.0.3:143"
+SRC = "127.0.0.9:4242"
 LOGOUT = b"a LOGOUT\r\n"
-# The lines of the plugin, and signs of a login process that died.
+# The lines of the plugin.
 HAPROXY_LINE = re.compile(r"^.* imap-login: (\w+): haproxy: (.*)$", re.M)
-DEATH = re.compile(r"Panic|Fatal|killed with signal")
 
 
 def set_byte(data, offset, value):
@@ -41,8 +47,18 @@ def widen(line, size):
     return line[:10] + b" " * (size - len(line)) + line[10:]
 
 
+# What the error of a proxy that sends no header adds, and the start of a
+# decoder's error.
+NO_HEADER = ("came instead: the proxy sends no PROXY header (send-proxy-v2 "
+             "on its server line), or this client belongs in "
+             "haproxy_direct_networks")
+INVALID = "Invalid PROXY header: "
+
+
 def rejected_cases():
-    """(what, bytes, error_code) of headers the plugin must refuse."""
+    """(what, bytes, error_code, error) of headers the plugin must refuse:
+    error, the text that both the event's field error and the log line
+    give."""
     v1 = header("-1", "--src", SRC, "--dst", DST)
     v1_tcp6 = header("-1", "--src", "[2001:db8::9]:4242",
                      "--dst", "[2001:db8::3]:143")
@@ -50,49 +66,62 @@ def rejected_cases():
     crc = header("--src", SRC, "--dst", DST, "--crc32c")
     authority = header("--src", SRC, "--dst", DST,
                        "--authority", "mail.example.test")
+    spaces = INVALID + "v1 header fields are not separated by single spaces"
+    too_long = INVALID + "v1 header has no CRLF within 107 bytes"
+    line_end = INVALID + "v1 header has a CR or LF that is not a CRLF"
+    address = INVALID + "v1 address is not valid for its protocol"
     return [
         ("missing header: an IMAP command first", b"a CAPABILITY\r\n",
-         "not_proxy"),
+         "not_proxy", f"{INVALID}an IMAP command {NO_HEADER}"),
         ("garbage: a TLS ClientHello",
          b"\x16\x03\x01\x00\xc4\x01\x00\x00\xc0\x03\x03" + bytes(32),
-         "not_proxy"),
+         "not_proxy", f"{INVALID}a TLS ClientHello {NO_HEADER}"),
         ("PROXYx TCP4 ...", v1.replace(b"PROXY ", b"PROXYx ", 1),
-         "v1_bad_syntax"),
+         "v1_bad_syntax", spaces),
         ("PROXY\\tTCP4 ...", v1.replace(b"PROXY ", b"PROXY\t", 1),
-         "v1_bad_syntax"),
-        ("v1 of 108 bytes", widen(v1, 108), "v1_too_long"),
-        ("v1 of 232 bytes", widen(v1, 232), "v1_too_long"),
-        ("v1 with a lone CR", v1[:-1] + b" ", "v1_bad_line_end"),
-        ("v1 with a lone LF", v1[:-2] + b"\n", "v1_bad_line_end"),
+         "v1_bad_syntax", spaces),
+        ("v1 of 108 bytes", widen(v1, 108), "v1_too_long", too_long),
+        ("v1 of 232 bytes", widen(v1, 232), "v1_too_long", too_long),
+        ("v1 with a lone CR", v1[:-1] + b" ", "v1_bad_line_end", line_end),
+        ("v1 with a lone LF", v1[:-2] + b"\n", "v1_bad_line_end", line_end),
         ("v1 bad address", v1.replace(b"127.0.0.9", b"127.0.0.256"),
-         "v1_bad_address"),
-        ("v1 bad port", v1.replace(b" 4242 ", b" 65536 "), "v1_bad_port"),
+         "v1_bad_address", address),
+        ("v1 bad port", v1.replace(b" 4242 ", b" 65536 "), "v1_bad_port",
+         INVALID + "v1 port is not a number 0-65535"),
         ("v1 TCP4 with IPv6 addresses", v1_tcp6.replace(b"TCP6", b"TCP4"),
-         "v1_bad_address"),
-        ("v2 version 3", set_byte(v2, 12, 0x31), "v2_bad_version"),
-        ("v2 command 2", set_byte(v2, 12, 0x22), "v2_bad_command"),
-        ("v2 family 4", set_byte(v2, 13, 0x41), "v2_bad_family"),
-        ("v2 transport 3", set_byte(v2, 13, 0x13), "v2_bad_transport"),
+         "v1_bad_address", address),
+        ("v2 version 3", set_byte(v2, 12, 0x31), "v2_bad_version",
+         INVALID + "v2 version is not 2"),
+        ("v2 command 2", set_byte(v2, 12, 0x22), "v2_bad_command",
+         INVALID + "v2 command is neither LOCAL nor PROXY"),
+        ("v2 family 4", set_byte(v2, 13, 0x41), "v2_bad_family",
+         INVALID + "v2 address family is unknown"),
+        ("v2 transport 3", set_byte(v2, 13, 0x13), "v2_bad_transport",
+         INVALID + "v2 transport protocol is unknown"),
         ("v2 INET with an 8-byte address block",
-         set_v2_length(v2, 8)[:24], "v2_short_address"),
+         set_v2_length(v2, 8)[:24], "v2_short_address",
+         INVALID + "v2 length is too short for the address block"),
         ("v2 TLV running past the end",
          set_v2_length(authority, len(authority) - 17)[:-1],
-         "v2_tlv_truncated"),
+         "v2_tlv_truncated", INVALID + "v2 TLV runs past the end of the "
+         "header"),
         # Byte 24 is in the source port, which the checksum covers.
         ("v2 bad CRC32C", set_byte(crc, 24, crc[24] ^ 0xff),
-         "v2_crc_mismatch"),
+         "v2_crc_mismatch", INVALID + "v2 CRC32C does not match the header"),
         ("v2 AUTHORITY twice",
          header("--src", SRC, "--dst", DST, "--authority", "a.example.test",
                 "--tlv", "0x02:" + b"b.example.test".hex()),
-         "v2_duplicate_tlv"),
+         "v2_duplicate_tlv", INVALID + "v2 TLV that may occur once is "
+         "repeated"),
         ("v2 UNIQUE_ID of 129 bytes",
          header("--src", SRC, "--dst", DST, "--tlv", "0x05:" + "41" * 129),
-         "v2_bad_tlv_length"),
+         "v2_bad_tlv_length", INVALID + "v2 TLV length is invalid for its "
+         "type"),
         ("v2 PROXY over AF_UNIX",
          header("--src", "unix:/run/client", "--dst", "unix:/run/server"),
-         "unsupported_family"),
+         "unsupported_family", "PROXY header is for an AF_UNIX connection"),
         ("v2 PROXY over DGRAM", header("--dgram", "--src", SRC, "--dst", DST),
-         "unsupported_transport"),
+         "unsupported_transport", "PROXY header is for a UDP connection"),
     ]
 
 
@@ -123,13 +152,6 @@ def big_cases():
     ]
 
 
-def exchange(endpoint, data, source=PROXY_IP):
-    """Sends data; returns our port and all the server sent until it closed."""
-    with proxy_connect(endpoint, source) as sock:
-        sock.sendall(data)
-        return sock.getsockname()[1], recv_all(sock)
-
-
 class Cases:
     """Runs a case on the listener and checks what the plugin logged."""
 
@@ -149,8 +171,8 @@ class Cases:
         assert b"\r\na OK " in reply, f"next connection not served: {reply!r}"
         end = self.dc.wait_for_log(rf"haproxy: PROXY v1: client {src},",
                                    since=mark)
-        death = DEATH.search(self.dc.log_text(mark))
-        assert not death, f"login process died: {death.group(0)}"
+        crashes = self.dc.crashes(mark)
+        assert not crashes, f"a process crashed: {crashes}"
         return HAPROXY_LINE.findall(self.dc.log_text(mark)[:end.start()])
 
     def one_line(self, mark, level, message):
@@ -163,16 +185,19 @@ class Cases:
         assert lines[0][1].isprintable() and lines[0][1].endswith(")"), \
             lines[0][1]
 
-    def rejected(self, data, error_code):
-        """data is refused: closed without a word, one error naming the
-        peer and the event's reason."""
+    def rejected(self, data, error_code, error):
+        """data is refused: closed without a word; its event says
+        error_code and error, and one error line error, naming the
+        peer."""
         mark = self.dc.log_mark()
         port, reply = exchange(self.listener, data)
         assert reply == b"", f"server sent {reply!r}"
         event = header_finished(self.dc, port, mark)
-        assert (event["result"], event["error_code"]) == \
-            ("rejected", error_code), event
-        self.one_line(mark, "Error", f"{event['error']} (rip={PROXY_IP}, "
+        got = {key: event.get(key) for key in ("result", "error_code",
+                                               "error")}
+        assert got == {"result": "rejected", "error_code": error_code,
+                       "error": error}, event
+        self.one_line(mark, "Error", f"{error} (rip={PROXY_IP}, "
                       f"rport={port}, listener={self.listener.name}")
 
     def accepted(self, data, rip):
@@ -225,10 +250,7 @@ def main(t):
                      plugin_dir=plugin_dir(), haproxy_timeout="1s",
                      extra_config=dut.long_lived("imap-login")
                      + "log_debug = category=haproxy\n"
-                     + dut.metric("haproxy_finished",
-                                  "event=haproxy_header_finished",
-                                  exporter="json_log")
-                     + dut.json_log_exporter("json_log"))
+                     + dut.exported(HEADER_FINISHED))
         listener = dc.listener("imap-proxy")
         cases = Cases(dc, listener)
         v1 = header("-1", "--src", SRC, "--dst", DST)
@@ -251,9 +273,9 @@ def main(t):
                                "listener=imap-proxy)")
             first_pids = login_pids(dc)
 
-            for what, data, error_code in rejected_cases():
+            for what, data, error_code, error in rejected_cases():
                 with t.check(f"{what}: rejected, {error_code}"):
-                    cases.rejected(data, error_code)
+                    cases.rejected(data, error_code, error)
 
             for what, data in own_address_cases():
                 with t.check(f"{what}: accepted with the connection's own "
@@ -314,7 +336,9 @@ def main(t):
                     elapsed = time.monotonic() - began
                     assert recv_all(silent) == b""
                     ports = half.getsockname()[1], silent.getsockname()[1]
-                assert 0.9 < elapsed < 2, f"closed after {elapsed:.2f} s"
+                # Not before the timer; how much after it a busy login
+                # process gets to it is no matter of the plugin's.
+                assert elapsed > 0.9, f"closed after {elapsed:.2f} s"
                 lines = cases.lines(mark)
                 silent = (": nothing came, as from a proxy that sends no "
                           "PROXY header (send-proxy-v2 on its server line)")
@@ -375,24 +399,24 @@ def main(t):
                 assert login_pids(dc) == first_pids, \
                     f"{first_pids} then {login_pids(dc)}"
 
-            with t.check("shutdown with pending connections: closed within "
-                         "haproxy_timeout, no process left"):
+            with t.check("shutdown with pending connections: each is closed "
+                         "by haproxy_timeout, Dovecot stops cleanly"):
                 socks = pending(listener, 5, v2[:10])
+                ports = [sock.getsockname()[1] for sock in socks]
                 mark = dc.log_mark()
-                began = time.monotonic()
                 try:
                     # Dovecot lets a login process finish the connections
                     # it has: these end by the header timeout at the latest.
-                    dc.stop()  # raises if a process of it is left
+                    # stop() raises if a process crashed, was killed or is
+                    # left.
+                    dc.stop()
                     assert [recv_all(sock) for sock in socks] == [b""] * 5
                 finally:
                     for sock in socks:
                         sock.close()
-                elapsed = time.monotonic() - began
-                assert elapsed < 2, f"stopped after {elapsed:.2f} s"
-                trouble = re.findall(r".*(?:Panic|Fatal|leak|killed).*",
-                                     dc.log_text(mark))
-                assert not trouble, trouble
+                results = [header_finished(dc, port, mark)["result"]
+                           for port in ports]
+                assert results == ["timeout"] * 5, results
 
 
 with Tap() as t:

@@ -10,14 +10,18 @@ with its own AUTHORITY hostN.example.test and verified certificate CN
 userN. With auth_ssl_username_from_cert the CN decides who logs in: the
 client sends another name with userN's password, so a wrong or stale CN
 fails the login or shows in its log line, as does a stale local name.
+
+README: "What Dovecot 2.4 does differently" (lifetimes: the client gets
+its own copies of AUTHORITY and the CN) and "What the plugin does with a
+header" (the CN as the certificate user name).
 """
 
 import re
 from concurrent.futures import ThreadPoolExecutor
 
-from headers import header, proxy_connect
+from headers import DST, exchange, header
 from sandbox import (Dovecot, Listener, Sandbox, dovecot_under_test,
-                     plugin_dir, recv_all, unmet_requirements, wait_until)
+                     plugin_dir, unmet_requirements, wait_until)
 from tap import Tap
 
 COUNT = 300
@@ -40,12 +44,11 @@ def login(listener, n, cn, verify="0", name="someone"):
     """Logs in as name with userN's password behind a header that carries
     hostN.example.test and a client certificate with CN cn and this verify
     result; True if the login succeeded and the session worked."""
-    data = header("--src", f"127.0.0.9:{10000 + n}", "--dst", "127.0.0.3:143",
+    data = header("--src", f"127.0.0.9:{10000 + n}", "--dst", DST,
                   "--authority", f"host{n}.example.test", "--ssl",
                   "--client-cert", "--ssl-verify", verify, "--ssl-cn", cn)
-    with proxy_connect(listener) as sock:
-        sock.sendall(data + f"a LOGIN {name} pw-{n}\r\nb LOGOUT\r\n".encode())
-        reply = recv_all(sock)
+    _, reply = exchange(listener, data + f"a LOGIN {name} pw-{n}\r\n"
+                        "b LOGOUT\r\n".encode())
     return b"\r\na OK " in reply and b"\r\nb OK " in reply
 
 

@@ -12,6 +12,11 @@ The login services run in their default mode, one client per login
 process, which login lines ending in the process's pid show. From Dovecot
 2.4.2 on the master accepts that one connection itself, before the process
 and the plugin are up, and the plugin must take it over.
+
+README: "Configure" (a haproxy = yes listener takes the header, a
+listener without it is untouched; HAProxy's send-proxy and
+send-proxy-v2), "What Dovecot 2.4 does differently" (the master accepts,
+from 2.4.2) and the address auth sees (allow_nets).
 """
 
 import imaplib

@@ -3,7 +3,11 @@
 built for looks for it: the plugin into its login_plugin_dir (as its
 doveconf says), the settings module into the directory its config process
 loads them from, and the example settings in its configuration syntax.
-make uninstall takes them away again."""
+make uninstall takes them away again.
+
+README: "Install" (from source: make install into the login plugin
+directory of the Dovecot the tree was built against).
+"""
 
 import glob
 import os

@@ -116,8 +116,6 @@ def main(t):
                 with probe, t.check("nginx sends v2 for a client of the "
                                     "other family: it logs in"):
                     logs_in(dc, v2, f"[{CLIENT_IP6}]:40000", CLIENT_IP6)
-            with t.check("no login process died"):
-                assert not dc.deaths(), dc.deaths()
 
 
 with Tap() as t:

@@ -5,6 +5,10 @@ PROXY v2 before it, to a listener with both ssl = yes and haproxy = yes.
 The raw cases send the header and the TLS ClientHello in one segment (one
 send of a few hundred bytes on an idle loopback connection): the handshake
 works only if the plugin consumed exactly the header's bytes.
+
+README: "Configure" (only the header's own bytes are read: an ssl = yes
+listener behind HAProxy in TCP mode works even when the ClientHello comes
+in the same segment).
 """
 
 import socket

@@ -5,6 +5,10 @@ SSL TLV (secured, the certificate CN), AUTHORITY, UNIQUE_ID and CRC32C.
 Passwords tell the outcomes apart: "someone" has PASSWORD, "certuser"
 CERT_PASSWORD, so logging in as someone with CERT_PASSWORD succeeds only
 if the certificate's CN replaced the user name.
+
+README: "What the plugin does with a header" (SSL: secured, the CN only
+from a verified certificate; AUTHORITY, UNIQUE_ID, CRC32C) and "What
+Dovecot 2.4 does differently" (secured connections).
 """
 
 import imaplib

@@ -2,18 +2,20 @@
 """The Dovecot wiki's HAProxy example (wiki2.dovecot.org/HAProxy), used
 unchanged with the plugin: imap on 143, imaps on 993, imap_haproxy on
 10143, imaps_haproxy on 10993. Only "listen" is added, so that the
-well-known ports are bound on a loopback address of their own.
+well-known ports are bound on a loopback address of their own. The test
+runs in a network namespace of its own (sandbox.own_network()), where
+those ports are free whatever else runs on the machine.
 
 One departure: the wiki's "haproxy_timeout = 3" stops Dovecot 2.3.19.1
 at start ("Time interval '3' is missing units"), so it is "3s" here.
-"""
 
-import errno
-import socket
+README: "Configure" (the settings are Dovecot's own: the wiki's example
+works unchanged; a peer outside haproxy_trusted_networks is turned away).
+"""
 
 from sandbox import (CLIENT_IP, PASSWORD, PROXY_IP, Dovecot, Endpoint,
                      HAProxy, IMAP, IMAPS, Sandbox, assert_login, connect,
-                     plugin_dir, recv_all, unmet_requirements)
+                     own_network, plugin_dir, recv_all, unmet_requirements)
 from tap import Tap
 
 ADDRESS = "127.0.0.9"
@@ -41,22 +43,9 @@ PORTS = {"imap": 143, "imaps": 993, "imap_haproxy": 10143,
          "imaps_haproxy": 10993}
 
 
-def unbindable_port():
-    """Why one of the wiki's ports cannot be bound on ADDRESS, or None."""
-    for port in PORTS.values():
-        with socket.socket() as sock:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                sock.bind((ADDRESS, port))
-            except OSError as e:
-                return (f"cannot bind {ADDRESS}:{port} "
-                        f"({errno.errorcode.get(e.errno, e.errno)}): "
-                        "something else holds it")
-    return None
-
-
 with Tap() as t:
-    t.require(unmet_requirements(plugin=True) or unbindable_port())
+    t.require(unmet_requirements(plugin=True))
+    own_network()
     with Sandbox() as sb:
         listeners = {name: Endpoint(ADDRESS, port)
                      for name, port in PORTS.items()}

@@ -16,13 +16,14 @@ import platform
 import re
 import signal
 import socket
-import struct
 import subprocess
 import time
 from dataclasses import dataclass
 
-from sandbox import (PROXY_IP, TIMEOUT, client_path, connect,
-                     sandbox_processes, wait_until)
+from sandbox import (DOVECOT_IP, PROXY_IP, TIMEOUT, client_path, connect,
+                     recv_all, sandbox_processes, wait_until)
+# unread_bytes: for the tests that have always imported it from here.
+from tcp import listener_inode, server_inode, unread_bytes  # noqa: F401
 
 
 def header(*options):
@@ -58,27 +59,6 @@ def proxy_connect(endpoint, source=PROXY_IP):
     return sock
 
 
-def _hex_endpoint(address, port):
-    """An IPv4 address and port as /proc/net/tcp prints them."""
-    return "%08X:%04X" % (int.from_bytes(socket.inet_aton(address),
-                                         "little"), port)
-
-
-def unread_bytes(endpoint, socks):
-    """For each client socket connected to endpoint, the bytes the server
-    side has not read yet (its receive queue), or None if the kernel shows
-    no such connection. 0 means Dovecot has consumed all we sent."""
-    server = _hex_endpoint(endpoint.address, endpoint.port)
-    queues = {}
-    with open("/proc/net/tcp") as f:
-        next(f)
-        for line in f:
-            fields = line.split()
-            if fields[1] == server and fields[3] == "01":  # ESTABLISHED
-                queues[fields[2]] = int(fields[4].split(":")[1], 16)
-    return [queues.get(_hex_endpoint(*s.getsockname())) for s in socks]
-
-
 def login_pids(dovecot, service="imap-login"):
     """Pids of the login processes of this Dovecot."""
     pids = []
@@ -92,10 +72,19 @@ def login_pids(dovecot, service="imap-login"):
     return sorted(pids)
 
 
+# Where a hand-made header says its client connected to: Dovecot's IMAP
+# port, as a proxy in front of it would name it.
+DST = f"{DOVECOT_IP}:143"
+
+# The metric that exports every haproxy_header_finished event, for
+# Dovecot23.exported(): header_finished() reads them.
+HEADER_FINISHED = ("haproxy_finished", "event=haproxy_header_finished")
+
+
 def exported_event(dovecot, name, pattern=".*", since=0):
     """The first event called name exported to the log after offset
     since whose JSON matches regex pattern, waiting for it; as a dict.
-    The Dovecot needs a json_log_exporter() (sandbox.Dovecot23)."""
+    The Dovecot needs a metric of it in Dovecot23.exported()."""
     match = dovecot.wait_for_log(
         r'^.* stats: Info: (\{"event":"%s",%s\})$' % (name, pattern),
         since=since)
@@ -145,12 +134,14 @@ EPOLL_WAIT, EPOLL_PWAIT, EPOLL_PWAIT2 = 232, 281, 441
 # 100 ms or more after the timeout it asked for (1 s or more after a wait
 # of 1 s or more, on 2.4), Dovecot takes that for the clock jumping
 # forwards and moves every timer on by the difference (ioloop.c, "time
-# moved forwards"). The timer that timeout was for is then due at once,
-# but a later one only as much later as it was. So the timer under test
-# must be the one the process sleeps for when it is stopped, and it had
-# best be continued soon after that timer expired: waiting_process(timer=)
-# waits until the process sleeps for that timer, as far as the timeout it
-# asked for tells (Dovecot rounds it up to a millisecond).
+# moved forwards"). The timer that timeout was for is then due at once all
+# the same, but a later one only as much later as it was. So the timer
+# under test must be the one the process sleeps for when it is stopped
+# (waiting_process(timer=) waits until the process sleeps for that timer,
+# as far as the timeout it asked for tells; Dovecot rounds it up to a
+# millisecond), and how late after it expired the process is continued
+# does not matter: that timer runs first either way (test_busy.py pins it
+# with a process continued late).
 DEADLINE_SLACK = 0.001
 
 
@@ -159,40 +150,19 @@ def can_see_epoll_wait():
     return platform.machine() == "x86_64"
 
 
-def _proc_net_endpoint(address, port):
-    """An endpoint as /proc/net/tcp{,6} prints it: each 32-bit word of the
-    address in host byte order."""
-    family = socket.AF_INET6 if ":" in address else socket.AF_INET
-    raw = socket.inet_pton(family, address)
-    words = struct.unpack(f"={len(raw) // 4}I", raw)
-    return "".join("%08X" % word for word in words) + ":%04X" % port
-
-
-def _inode(endpoint, remote):
-    """The inode of the socket on endpoint whose peer /proc/net/tcp{,6}
-    shows as remote (_proc_net_endpoint()), or 0 if there is none."""
-    server = _proc_net_endpoint(endpoint.address, endpoint.port)
-    with open("/proc/net/tcp6" if ":" in endpoint.address
-              else "/proc/net/tcp") as f:
-        next(f)
-        for line in f:
-            fields = line.split()
-            if fields[1] == server and fields[2] == remote:
-                return int(fields[9])
-    return 0
-
-
-def _server_inode(endpoint, sock):
-    """The inode of the server's end of sock's connection to endpoint; 0
-    while it waits in the listen queue (no file has it yet)."""
-    return _inode(endpoint, _proc_net_endpoint(*sock.getsockname()[:2]))
+def exchange(endpoint, data, source=PROXY_IP):
+    """Sends data from source (a header and what follows it, or what comes
+    instead); returns our port and all that the server sent until it
+    closed."""
+    with proxy_connect(endpoint, source) as sock:
+        sock.sendall(data)
+        return sock.getsockname()[1], recv_all(sock)
 
 
 def holds_listener(pid, endpoint):
     """Whether process pid has the socket that listens on endpoint open
     (a login process closes it when told to stop taking connections)."""
-    unspecified = "::" if ":" in endpoint.address else "0.0.0.0"
-    inode = _inode(endpoint, _proc_net_endpoint(unspecified, 0))
+    inode = listener_inode(endpoint)
     try:
         return inode != 0 and f"socket:[{inode}]" in _fd_links(pid).values()
     except OSError:  # exited
@@ -273,6 +243,31 @@ def context_switches(pid):
                              f.read(), re.M).group(1))
 
 
+def asleep(pid):
+    """Whether process pid sleeps in epoll_wait now: no fd it polls is
+    ready and no timer of its has expired (beyond the millisecond it
+    rounds a timeout up to), or the kernel would have woken it. False
+    while it runs, is woken, is in another call or has exited."""
+    try:
+        # One sleep throughout: the count of sleeps the same around it.
+        switches = context_switches(pid)
+        return (_epoll_wait_timeout(pid) is not False and _state(pid) == "S"
+                and context_switches(pid) == switches)
+    except OSError:
+        return False
+
+
+def idle_after(pid, moment, timeout=TIMEOUT):
+    """Waits until process pid sleeps in epoll_wait (asleep()) after
+    moment (time.monotonic()): it has then run every timer of its that
+    expired by moment, and looked at every fd of its that was readable.
+    AssertionError after timeout."""
+    # A timer is due up to a millisecond later than asked for.
+    time.sleep(max(0.0, moment + 0.002 - time.monotonic()))
+    assert wait_until(lambda: asleep(pid), timeout, interval=0.001), \
+        f"process {pid} never slept in epoll_wait"
+
+
 @dataclass
 class Waiting:
     """A login process waiting for a connection. The plugin armed its
@@ -315,7 +310,7 @@ def waiting_process(dovecot, endpoint, sock, since, timer=None, again=None,
     while True:
         began = time.monotonic()
         try:
-            inode = inode or _server_inode(endpoint, sock)
+            inode = inode or server_inode(endpoint, sock)
             holder = inode and _holder(inode, pids or _children(
                 dovecot.pid, service))
             if holder:

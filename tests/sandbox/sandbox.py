@@ -14,9 +14,13 @@
 
 Linux treats all of 127.0.0.0/8 as local, so the client, the proxy and
 Dovecot each get an address of their own and the logs tell them apart.
-Each server runs in the foreground as our child, in a session of its own;
-stopping it checks that none of its processes is left. Sandbox.close()
-stops whatever is still running and removes the directory.
+Each server runs in the foreground as our child, in a session of its own.
+Stopping it is a check of its own: it raises when the server did not exit
+cleanly when told to, when a process of it is left, or when a Dovecot's
+log shows that a process of it crashed (a Panic, a Fatal line, a process
+killed by a signal or exiting with an error), unless the test named that
+very line as one it provokes (Dovecot.provokes()). Sandbox.close() stops
+whatever is still running and removes the directory.
 
 Dovecot is the one first on PATH, a 2.3 or a 2.4. dovecot_under_test()
 describes it: it writes settings in its syntax for extra_config
@@ -25,6 +29,8 @@ describes it: it writes settings in its syntax for extra_config
 
 import base64
 import csv
+import ctypes
+import fcntl
 import glob
 import io
 import imaplib
@@ -44,10 +50,25 @@ import threading
 import time
 from dataclasses import dataclass
 
+import tcp
+
 CLIENT_IP = "127.0.0.7"   # the end user's source address
 PROXY_IP = "127.0.0.1"    # HAProxy's frontends, and its source towards Dovecot
 DOVECOT_IP = "127.0.0.3"  # Dovecot's listeners and the SMTP relay sink
-TIMEOUT = 5.0             # bound of every wait and client socket operation
+# Peers by what a test puts them in: both haproxy_trusted_networks and
+# haproxy_direct_networks (a pod network that may send a header or not),
+# or neither.
+MESH_IP = "127.0.0.11"
+STRANGER_IP = "127.0.0.9"
+# How long what must happen soon may take on a busy machine before a test
+# calls it missing: a reply, a log line, an event, a process's exit; the
+# bound of every client socket operation. Waits end as soon as it happens,
+# so a generous bound costs nothing. What a test expects to take some time
+# (a timer of Dovecot's, a delay of its own) it bounds itself.
+TIMEOUT = 20.0
+# How long a server may take to start (the master, its config process,
+# every listener up) or to exit once told to.
+START_TIMEOUT = 60.0
 PASSWORD = "secret"       # every user's password unless set otherwise
 
 # The login lines show the client as the proxy reported it (rip, lip) and
@@ -111,6 +132,20 @@ def settings_module_dir():
     return path if path and os.path.isdir(path) else None
 
 
+def own_network():
+    """Moves this process into a network namespace of its own, whose only
+    interface is loopback, up: every port, a well-known one too, is then
+    this test's alone, whatever else runs on the machine. The servers it
+    starts inherit it. Needs root."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(0x40000000) != 0:  # CLONE_NEWNET
+        raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNET) failed")
+    with socket.socket() as sock:
+        # struct ifreq: the name, then ifr_flags IFF_UP | IFF_LOOPBACK |
+        # IFF_RUNNING; SIOCSIFFLAGS.
+        fcntl.ioctl(sock, 0x8914, struct.pack("16sH22x", b"lo", 0x49))
+
+
 def wait_until(predicate, timeout=TIMEOUT, interval=0.02):
     """Polls predicate until it returns a true value or timeout passes;
     returns its last value."""
@@ -166,7 +201,9 @@ class Dovecot23:
     # secured only when the SSL TLV says that the client used TLS.
     secured_ssl_tlv = "secured"
     secured_no_ssl_tlv = ""
-    logs_real_rip = True          # %{real_remote_ip} is the real peer
+    # Whether %{real_remote_ip} is the real peer; where it is not, the
+    # login line shows real_lip there.
+    logs_real_rip = True
     login_log_format = "%$: %s"   # its default
     pid_variable = "%{pid}"       # the process ID, in login_log_format
     # Whether a metric counts events that lack a group_by field, under an
@@ -328,6 +365,18 @@ class Dovecot23:
     def _group_by(self, fields):
         return ["group_by = " + " ".join(fields)] if fields else []
 
+    def exported(self, *metrics):
+        """Metrics whose events go to the log, each event one JSON line of
+        the stats process (headers.exported_event() reads them), and the
+        exporter they share: each metric a (name, event_filter) or (name,
+        event_filter, fields it exports)."""
+        text = ""
+        for name, event_filter, *fields in metrics:
+            text += self.metric(name, event_filter,
+                                fields=fields[0] if fields else (),
+                                exporter="json_log")
+        return text + self.json_log_exporter("json_log")
+
     def json_log_exporter(self, name):
         """An event_exporter that writes each event as one JSON line of
         the stats process, times in RFC 3339."""
@@ -354,9 +403,6 @@ class Dovecot24(Dovecot23):
     # that the client used TLS (login-common/client-common.c).
     secured_ssl_tlv = "TLS"
     secured_no_ssl_tlv = "secured"
-    # client-common.c fills %{real_remote_ip} with real_local_ip (2.4.0
-    # to 2.4.4 at least); %{real_remote_port} is right.
-    logs_real_rip = False
     login_log_format = "%{message}: %{elements}"
     # Only in login_log_format: 2.4 leaves out every element of
     # login_log_format_elements that looks the same for any client.
@@ -373,6 +419,12 @@ class Dovecot24(Dovecot23):
     @property
     def master_accepts(self):
         return self.release >= (2, 4, 2)
+
+    @property
+    def logs_real_rip(self):
+        # 2.4.0 to 2.4.4 fill %{real_remote_ip} with real_local_ip
+        # (login-common/client-common.c); %{real_remote_port} is right.
+        return self.release >= (2, 4, 5)
 
     def auth_info(self, source, user, ip, message):
         source, user, ip = map(re.escape, (source, user, ip))
@@ -595,26 +647,6 @@ def _hostport(endpoint):
     return f"{endpoint.address}:{endpoint.port}"
 
 
-def _listening():
-    """Every (address, port) in TCP LISTEN state, from /proc/net/tcp{,6}.
-    Reading the tables instead of connecting leaves no trace in the logs."""
-    found = set()
-    for table, family, words in (("tcp", socket.AF_INET, 1),
-                                 ("tcp6", socket.AF_INET6, 4)):
-        with open("/proc/net/" + table) as f:
-            next(f)
-            for line in f:
-                fields = line.split()
-                if fields[3] != "0A":
-                    continue
-                hexaddr, hexport = fields[1].split(":")
-                # The kernel prints each 32-bit word in host byte order.
-                raw = struct.pack(f"={words}I", *(
-                    int(hexaddr[i:i + 8], 16) for i in range(0, 8 * words, 8)))
-                found.add((socket.inet_ntop(family, raw), int(hexport, 16)))
-    return found
-
-
 def sandbox_processes(path, session=None):
     """Pids of live processes whose command line, cwd or root directory is
     inside directory path, or that belong to session (if given)."""
@@ -655,17 +687,43 @@ def _kill_leftovers(path, session=None):
     return left
 
 
+# A line of a Dovecot log that tells of a crash or a leak, with or without
+# its time stamp (log_timestamp's default, "%b %d %H:%M:%S "): a process's
+# Panic or Fatal line (the master has the log process report a child killed
+# by a signal or exiting with an error as "Fatal: master: service(NAME):
+# child PID ..."); the master's own report of that, when it cannot hand it
+# to the log process (master/service-process.c); and what lib reports of
+# fds, I/O handlers and events left behind.
+DOVECOT_CRASH = re.compile(
+    r"^(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d )?"
+    r"(\S+: (?:Panic|Fatal): .*"
+    r"|master: Error: service\([^)]*\): child \d+ "
+    r"(?:killed with signal|returned error|died with status) .*"
+    r"|\S+: (?:Error|Warning): (?:Leaked |I/O notify leak: |Event \S+ "
+    r"leaked |Raw backtrace for leaks: ).*)$", re.M)
+
+
 class _Server:
     """A daemon run in the foreground as our child: start, logs, stop.
     Subclasses provide _write_config(), _argv() and _endpoints()."""
 
+    # Exit statuses of a clean stop (Popen.returncode).
+    clean_exits = (0,)
+
+    # What a line of the log that tells of a crash or a leak matches (its
+    # group 1: the line without its time stamp), where the log can tell.
+    crash_line = None
+
     def __init__(self, sandbox, name):
         self.sandbox = sandbox
+        self.name = name
         self.dir = os.path.join(sandbox.path, name)
         os.mkdir(self.dir, 0o755)
         self.log_path = os.path.join(self.dir, name + ".log")
         self.start_seconds = None
         self._proc = None
+        self._log_start = 0
+        self._provoked = []     # regexes of crashes() the test provokes
 
     @property
     def pid(self):
@@ -682,15 +740,17 @@ class _Server:
             self.sandbox._servers.append(self)  # so close() stops it
         self._write_config()
         began = time.monotonic()
+        self._log_start = self.log_mark()
         with open(self.log_path, "ab") as log:
             self._proc = subprocess.Popen(
                 self._argv(), stdin=subprocess.DEVNULL, stdout=log,
                 stderr=subprocess.STDOUT, cwd=self.dir, start_new_session=True)
         wanted = {(e.address, e.port) for e in self._endpoints()}
         wait_until(lambda: self._proc.poll() is not None
-                   or wanted <= _listening())
-        if self._proc.poll() is not None or not wanted <= _listening():
-            self.stop()
+                   or wanted <= tcp.listening(), START_TIMEOUT)
+        if self._proc.poll() is not None or not wanted <= tcp.listening():
+            # The log says why; what the stop finds adds nothing.
+            self._terminate()
             raise RuntimeError(
                 f"{self._argv()} did not start:\n{self.log_text()}")
         self.start_seconds = time.monotonic() - began
@@ -698,19 +758,57 @@ class _Server:
 
     def stop(self):
         """SIGTERM by pid, SIGKILL if it lingers; then no process of its
-        session or directory may remain: leftovers are killed and reported."""
+        session or directory may remain: leftovers are killed. Raises
+        AssertionError with what went wrong: leftovers, an exit other
+        than a clean one, and the crashes() of this run."""
         if self._proc is None:
             return
+        problems = self._terminate()
+        crashes = self.crashes(self._log_start)
+        if crashes:
+            problems.append("its log shows crashes:\n" + "\n".join(crashes))
+        if problems:
+            raise AssertionError(f"{self.name} in {self.dir}: "
+                                 + "; ".join(problems))
+
+    def _terminate(self):
+        """Stops the server and whatever it left; returns what went wrong,
+        as sentences."""
         proc, self._proc = self._proc, None
+        problems = []
         proc.terminate()
         try:
-            proc.wait(TIMEOUT)
+            proc.wait(START_TIMEOUT)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+            problems.append(f"did not exit within {START_TIMEOUT:.0f} s "
+                            "of SIGTERM: killed")
+        else:
+            if proc.returncode not in self.clean_exits:
+                problems.append(f"exited with status {proc.returncode}")
         left = _kill_leftovers(self.dir, proc.pid)
         if left:
-            raise RuntimeError(f"{self._argv()[0]} left processes {left}")
+            problems.append(f"left processes {left}")
+        return problems
+
+    def provokes(self, *patterns):
+        """Names lines that the test provokes on purpose, which crashes()
+        and so stop() then let pass: each a regex that must match a whole
+        line of crashes() (without its time stamp), such as
+        r"imap-login: Fatal: haproxy_trusted_networks: Invalid network
+        '10\\.0\\.0\\.0/33'". Returns self."""
+        self._provoked += [re.compile(pattern) for pattern in patterns]
+        return self
+
+    def crashes(self, since=0):
+        """The lines of the log after offset since that tell of a crash or
+        a leak (crash_line), without their time stamps, less the ones
+        provokes() names."""
+        if self.crash_line is None:
+            return []
+        return [line for line in self.crash_line.findall(self.log_text(since))
+                if not any(p.fullmatch(line) for p in self._provoked)]
 
     def log_mark(self):
         """The current end of the log, for since= below."""
@@ -760,6 +858,8 @@ class Dovecot(_Server):
     was not installed.
     """
 
+    crash_line = DOVECOT_CRASH
+
     def __init__(self, sandbox, listeners, users=None, plugin_dir=None,
                  haproxy_trusted_networks=PROXY_IP + "/32",
                  haproxy_timeout=None, extra_config="", name="dovecot",
@@ -797,11 +897,6 @@ class Dovecot(_Server):
         return log_fields(self.wait_for_log(
             rf"^.* {service}: Info: {self.under_test.logged_in}: "
             rf"user=<{re.escape(user)}>.*", since=since).group(0))
-
-    def deaths(self, since=0):
-        """The log lines after offset since that tell of a process that
-        died: a panic, a fatal error, a child killed."""
-        return re.findall(r".*(?:Panic|Fatal|killed).*", self.log_text(since))
 
     def start(self):
         if self.smtp_sink:
@@ -854,6 +949,15 @@ class Dovecot(_Server):
         return {row["metric_name"]: int(row["count"])
                 for row in self.stats_dump()
                 if row["metric_name"].startswith(prefix)}
+
+    def counted(self, metric, events, timeout=TIMEOUT):
+        """metric_counts(metric), the metric and its sub-metrics, once the
+        metric itself has counted events events or more, or after timeout:
+        events reach the stats process a moment after the fact."""
+        def counts():
+            counts = self.metric_counts(metric)
+            return counts if counts.get(metric, 0) >= events else None
+        return wait_until(counts, timeout) or self.metric_counts(metric)
 
     def _argv(self):
         return self.tool_argv("dovecot", "-F", "-c", self.config_path)
@@ -935,11 +1039,14 @@ def log_fields(line):
 
 def assert_login(fields, **expected):
     """Asserts that a login line's fields (log_fields) have the expected
-    values, compared as strings. real_rip is left out where the Dovecot
-    under test logs something else there (Dovecot23.logs_real_rip).
+    values, compared as strings. Where the Dovecot under test logs its own
+    address as real_rip (Dovecot23.logs_real_rip), real_rip must be the
+    line's real_lip instead: the real peer is then in the plugin's own
+    lines and events only.
     """
-    if not dovecot_under_test().logs_real_rip:
-        expected.pop("real_rip", None)
+    if "real_rip" in expected and not dovecot_under_test().logs_real_rip:
+        assert fields.get("real_lip"), f"login line without real_lip: {fields}"
+        expected["real_rip"] = fields["real_lip"]
     got = {key: fields.get(key) for key in expected}
     expected = {key: str(value) for key, value in expected.items()}
     assert got == expected, f"login line has {got}, expected {expected}"
@@ -1003,6 +1110,9 @@ class HAProxy(_Server):
 
     It connects from PROXY_IP (an IPv6 backend needs the line "source [::1]").
     extra_config is appended verbatim after the generated sections."""
+
+    # In the foreground (-db) HAProxy leaves SIGTERM to its default action.
+    clean_exits = (0, -signal.SIGTERM)
 
     def __init__(self, sandbox, extra_config="", name="haproxy"):
         super().__init__(sandbox, name)
@@ -1077,11 +1187,12 @@ defaults
     log global
     option tcplog
     source {proxy_ip}
-    timeout connect 2s
-    timeout client 10s
-    timeout server 10s
-    timeout check 2s
-""".format(proxy_ip=PROXY_IP, stats_socket=self.stats_socket)
+    timeout connect {timeout}s
+    timeout client {timeout}s
+    timeout server {timeout}s
+    timeout check {timeout}s
+""".format(proxy_ip=PROXY_IP, stats_socket=self.stats_socket,
+           timeout=int(TIMEOUT))
         for section in self._sections:
             text += "\n" + "\n".join(section) + "\n"
         with open(self.config_path, "w") as f:
