@@ -46,7 +46,7 @@ def login_process_stops(t, dc, what, expected, pattern=None):
     that regex pattern matches whole), each time the master starts it,
     and nothing else logs a Fatal line; the master keeps running."""
     line = "imap-login: Fatal: " + (pattern or re.escape(expected))
-    with dc:
+    with dc.provokes(line):
         with t.check(f"{what}: imap-login stops with one fatal error: "
                      f"{expected}"):
             dc.wait_for_log(line + "$")

@@ -134,7 +134,7 @@ def code_results(code):
     return names(code, (("haproxy_conn_fail", 2),
                         ("haproxy_conn_fail_detail", 2),
                         ("haproxy_event_finished", 3),
-                        ("haproxy_conn_header_event", 2)), {
+                        ("haproxy_conn_header_event", 1)), {
         # Passed on by haproxy_conn_fail() and the two event makers.
         ("haproxy_conn_fail_detail", "result"): set(),
         ("haproxy_event_finished", "result"): set()})

@@ -124,6 +124,7 @@ def refused(t, dc, what, line):
                 if haproxy:
                     sock.sendall(header_to(listener))
                 assert received(sock) == b"", name
+    dc.provokes(rf"(?:imap|pop3)-login: Fatal: {re.escape(line)}")
     with t.check(f"{what}: each login process stops at start with one "
                  "line naming both versions"):
         for service in ("imap-login", "pop3-login"):
