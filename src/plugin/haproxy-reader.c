@@ -1,9 +1,15 @@
 /* Reading a PROXY header off a connection's socket. */
 
+/* POLLRDHUP */
+#ifndef _GNU_SOURCE
+#  define _GNU_SOURCE
+#endif
+
 #include "lib.h"
 #include "buffer.h"
 #include "haproxy-reader.h"
 
+#include <poll.h>
 #include <sys/socket.h>
 
 /* Enough for a v1 line and a typical v2 header in one peek. */
@@ -64,26 +70,62 @@ haproxy_reader_set_lowat(struct haproxy_reader *reader, size_t bytes,
 	return TRUE;
 }
 
+/* Whether the peer has shut down its sending side (a FIN came), even
+   with bytes still unread: recv() tells only once they are taken. */
+static bool haproxy_reader_shut_down(struct haproxy_reader *reader)
+{
+	struct pollfd pfd = { .fd = reader->fd, .events = POLLRDHUP };
+
+	return poll(&pfd, 1, 0) > 0 &&
+		(pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
+
+/* Peek at the first bytes and compare them with the signatures. */
+static enum haproxy_read_result
+haproxy_reader_match(struct haproxy_reader *reader,
+		     enum proxy_signature *sig_r,
+		     struct haproxy_read_error *error_r)
+{
+	unsigned char data[PROXY_V2_SIGNATURE_LENGTH];
+	ssize_t ret = haproxy_recv(reader->fd, data, sizeof(data), MSG_PEEK);
+
+	if (ret <= 0)
+		return haproxy_recv_result(ret, error_r);
+	reader->peeked = (size_t)ret;
+	*sig_r = proxy_signature_match(data, (size_t)ret);
+	return HAPROXY_READ_COMPLETE;
+}
+
 enum haproxy_read_result
 haproxy_reader_signature(struct haproxy_reader *reader,
 			 enum proxy_signature *sig_r,
 			 struct haproxy_read_error *error_r)
 {
-	unsigned char data[PROXY_V2_SIGNATURE_LENGTH];
-	ssize_t ret = haproxy_recv(reader->fd, data, sizeof(data), MSG_PEEK);
-	size_t raised = reader->peeked;
+	bool raised = reader->peeked > 0;
+	enum haproxy_read_result result =
+		haproxy_reader_match(reader, sig_r, error_r);
 
-	if (ret <= 0)
-		return haproxy_recv_result(ret, error_r);
-	*sig_r = proxy_signature_match(data, (size_t)ret);
+	if (result != HAPROXY_READ_COMPLETE)
+		return result;
+	if (*sig_r == PROXY_SIGNATURE_PARTIAL &&
+	    haproxy_reader_shut_down(reader)) {
+		/* A half-closed socket is readable whatever SO_RCVLOWAT
+		   says: the FIN must be noticed here, or the io fires on
+		   every pass until haproxy_timeout. More bytes may have
+		   come before it: a second peek sees all there will be. */
+		result = haproxy_reader_match(reader, sig_r, error_r);
+		if (result != HAPROXY_READ_COMPLETE)
+			return result;
+		if (*sig_r == PROXY_SIGNATURE_PARTIAL)
+			return HAPROXY_READ_CLOSED;
+	}
 	if (*sig_r == PROXY_SIGNATURE_PARTIAL) {
-		reader->peeked = (size_t)ret;
 		return haproxy_reader_set_lowat(reader, reader->peeked + 1,
 						error_r) ?
 			HAPROXY_READ_WAIT : HAPROXY_READ_FAILED;
 	}
 	reader->peeked = 0;
-	if (raised > 0 && !haproxy_reader_set_lowat(reader, 1, error_r))
+	if (raised && !haproxy_reader_set_lowat(reader, 1, error_r))
 		return HAPROXY_READ_FAILED;
 	return HAPROXY_READ_COMPLETE;
 }
