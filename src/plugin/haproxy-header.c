@@ -17,6 +17,16 @@
 /* Longest value of an unknown TLV shown as a field, in bytes. */
 #define HAPROXY_TLV_FIELD_MAX 128
 #define HAPROXY_HOSTNAME_MAX 255
+/* Longest certificate CN taken as the certificate user name. Auth reads
+   lines of at most 16384 bytes (AUTH_CLIENT_MAX_LINE_LENGTH, on both
+   lines of Dovecot) and drops the login process's whole connection for a
+   longer one, failing every login in flight there. Login-common's own
+   parts of an AUTH line take up to about 9.5 KiB (an 8 KiB initial
+   response, the client ID, addresses); what the header adds stays under
+   2.5 KiB: the local name (HAPROXY_HOSTNAME_MAX), this, and the forward
+   fields (UNIQUE_ID escaped, the endpoint IDs). X.509 itself bounds a CN
+   at 64 characters. */
+#define HAPROXY_CERT_CN_MAX 255
 
 static void
 endpoint_to_ip(enum proxy_family family, const struct proxy_endpoint *endpoint,
@@ -204,7 +214,14 @@ apply_ssl(const struct proxy_ssl *ssl, struct master_service_connection *conn,
 			t_strdup_printf("verify failed (%u)", ssl->verify));
 		return;
 	}
-	if (!bytes_are_name(&ssl->cn, SIZE_MAX, TRUE)) {
+	if (ssl->cn.size > HAPROXY_CERT_CN_MAX) {
+		e_debug(event, "Ignoring certificate CN '%s': %zu bytes, "
+			"longer than the %u of a user name",
+			haproxy_escape(ssl->cn.data, ssl->cn.size, 64),
+			ssl->cn.size, HAPROXY_CERT_CN_MAX);
+		return;
+	}
+	if (!bytes_are_name(&ssl->cn, HAPROXY_CERT_CN_MAX, TRUE)) {
 		e_debug(event, "Ignoring certificate CN '%s': not a user name",
 			haproxy_escape(ssl->cn.data, ssl->cn.size, 64));
 		return;
