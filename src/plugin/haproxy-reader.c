@@ -146,17 +146,38 @@ haproxy_reader_take(struct haproxy_reader *reader, void *dest, size_t size,
 	return FALSE;
 }
 
+/* Where the next peek goes: size bytes after the have bytes of header
+   taken so far. The buffer grows to exactly what is asked: a v2 header's
+   length is exact once known, and a dynamic buffer would double past it,
+   holding 128 KiB for the largest header. */
+static unsigned char *
+haproxy_reader_space(struct haproxy_reader *reader, size_t have, size_t size)
+{
+	buffer_t *old = reader->header;
+
+	if (buffer_get_writable_size(old) < have + size) {
+		reader->header = buffer_create_dynamic(default_pool,
+						       have + size);
+		buffer_append(reader->header, old->data, have);
+		buffer_free(&old);
+	}
+	return buffer_get_space_unsafe(reader->header, have, size);
+}
+
 enum haproxy_read_result
 haproxy_reader_read(struct haproxy_reader *reader, struct proxy_header *hdr_r,
 		    struct haproxy_read_error *error_r)
 {
 	size_t have = reader->header == NULL ? 0 : reader->header->used;
-	size_t need = 0;
 
 	for (;;) {
-		size_t room = I_MAX(need, HAPROXY_PEEK_SIZE);
+		/* What the decoder needs at least, and as much more as the
+		   buffer holds: a v1 line shows its end only when it comes. */
+		size_t room = have == 0 ? HAPROXY_PEEK_SIZE :
+			I_MAX(reader->need,
+			      buffer_get_writable_size(reader->header) - have);
 		unsigned char *dest = have == 0 ? t_malloc_no0(room) :
-			buffer_get_space_unsafe(reader->header, have, room);
+			haproxy_reader_space(reader, have, room);
 		const unsigned char *data = have == 0 ? dest :
 			reader->header->data;
 		ssize_t ret = haproxy_recv(reader->fd, dest, room, MSG_PEEK);
@@ -167,7 +188,7 @@ haproxy_reader_read(struct haproxy_reader *reader, struct proxy_header *hdr_r,
 			return haproxy_recv_result(ret, error_r);
 
 		switch (proxy_decode(data, have + (size_t)ret, hdr_r,
-				     &need, &error_r->error)) {
+				     &reader->need, &error_r->error)) {
 		case PROXY_RESULT_INVALID:
 			error_r->data = data;
 			error_r->size = have + (size_t)ret;
@@ -184,8 +205,9 @@ haproxy_reader_read(struct haproxy_reader *reader, struct proxy_header *hdr_r,
 				return HAPROXY_READ_FAILED;
 			if (have == 0) {
 				reader->header = buffer_create_dynamic(
-					default_pool, I_MAX((size_t)ret * 2,
-							    HAPROXY_PEEK_SIZE));
+					default_pool,
+					I_MAX((size_t)ret + reader->need,
+					      HAPROXY_PEEK_SIZE));
 				buffer_append(reader->header, dest,
 					      (size_t)ret);
 			} else {

@@ -14,8 +14,10 @@ struct haproxy_reader {
 	/* The prefix of a signature seen by the last peek, left in the
 	   socket. */
 	size_t peeked;
-	/* The header bytes taken so far, once there are any. */
+	/* The header bytes taken so far, once there are any, and how many
+	   more the decoder needs at least (exactly, for a v2 header). */
 	buffer_t *header;
+	size_t need;
 };
 
 enum haproxy_read_result {

@@ -18,7 +18,7 @@ plugin_tests = \
 	tests/plugin/test_endpoints.py \
 	tests/plugin/test_busy.py \
 	tests/plugin/test_half_close.py \
-	tests/plugin/test_auth_limits.py \
+	tests/plugin/test_limits.py \
 	tests/plugin/test_local_name.py \
 	tests/plugin/test_make_install.py \
 	tests/plugin/test_plugin_docs.py

@@ -1,28 +1,36 @@
 #!/usr/bin/env python3
-"""What a header can put into an auth request stays within what auth
-accepts.
+"""What a header can make of the login process, of auth and of the events
+stays bounded, whatever its values and TLVs.
 
-Auth reads lines of at most 16384 bytes from a login process and drops
-the process's whole connection for a longer one ("auth process
-communication failure"): every login in flight in that process fails.
-A verified client certificate's CN becomes the AUTH line's
-cert_username, and AUTHORITY, UNIQUE_ID and the endpoint IDs go there
-too (local_name, forward_fields). The plugin takes a CN as the
-certificate user name only up to 255 bytes, and every other value it
-sends is bounded as well; login-common's own parts (an initial response
-of up to 8 KiB) must still fit.
+1. Auth. Auth reads lines of at most 16384 bytes from a login process
+   and drops the process's whole connection for a longer one ("auth
+   process communication failure"): every login in flight in that
+   process fails. A verified client certificate's CN becomes the AUTH
+   line's cert_username, and AUTHORITY, UNIQUE_ID and the endpoint IDs
+   go there too (local_name, forward_fields). The plugin takes a CN as
+   the certificate user name only up to 255 bytes, and every other value
+   it sends is bounded as well; login-common's own parts (an initial
+   response of up to 8 KiB) must still fit. A client that has begun
+   AUTHENTICATE (its request waits in auth) while another is handled must
+   still log in afterwards, and so must a new one. The hostile client
+   itself logs in with its password: its CN is dropped, and a debug line
+   says why.
+2. Fields. TLVs of types the plugin does not interpret become fields
+   haproxy_tlv_0xNN, the first of each type, for up to 32 types; the
+   others are counted in haproxy_tlv_skipped. A header of the largest
+   size made of tiny TLVs is one field and a count, not 21,841 fields.
+   What this costs in CPU and memory is measured in make bench
+   (bench-tlvs), not here.
 
 One long-lived imap-login serves every client, so they share its auth
-connection. A client that has begun AUTHENTICATE (its request waits in
-auth) while another is handled must still log in afterwards, and so must
-a new one. The header's hostile client itself logs in with its
-password: its CN is dropped, and a debug line says why.
+connection and whatever a header leaves behind.
 """
 
 import base64
 import re
+import struct
 
-from headers import header, proxy_connect
+from headers import exported_event, header, header_finished, proxy_connect
 from sandbox import (PASSWORD, Dovecot, Listener, Sandbox,
                      dovecot_under_test, plugin_dir, unmet_requirements)
 from tap import Tap
@@ -37,6 +45,7 @@ USERS = {"alice": {}, "bob": {}, "carol": {},
          CN_USER: {"password": LONG_PASSWORD}}
 AUTH_FAILURE = re.compile(r"auth process communication failure|"
                           r"[Dd]isconnected from auth|Panic|Fatal")
+AWS_ID = b"\x01vpce-0a1b2c3d4e5f60718"   # subtype and ID
 
 
 class Client:
@@ -119,6 +128,35 @@ def bounds_options():
             "--alibaba-endpoint-service-id", endpoint)
 
 
+def tlv(type_, value=b""):
+    return struct.pack(">BH", type_, len(value)) + value
+
+
+def with_tlvs(tlvs):
+    """A v2 header from SRC to DST, of a client that used TLS, with tlvs
+    after its SSL TLV."""
+    data = header("--src", SRC, "--dst", DST, "--ssl") + tlvs
+    return data[:14] + struct.pack(">H", len(data) - 16) + data[16:]
+
+
+def tlv_fields(dc, data):
+    """A client sends data and logs in; the haproxy_tlv_* and
+    haproxy_aws_* fields of its haproxy_header_finished event, as
+    {name: value}."""
+    mark = dc.log_mark()
+    client = Client(dc.listener("imap-proxy"), data)
+    try:
+        port = client.sock.getsockname()[1]
+        reply = client.command(f"a LOGIN alice {PASSWORD}")
+    finally:
+        client.close()
+    assert reply.startswith("a OK "), reply
+    event = header_finished(dc, port, mark)
+    assert event["result"] == "accepted", event
+    return {key: value for key, value in event.items()
+            if key.startswith(("haproxy_tlv_", "haproxy_aws"))}
+
+
 def logged_in_as_cn_user(dc, mark):
     """CN_USER's login line: the log shortens its name."""
     dc.wait_for_log(rf"imap-login: Info: {dc.under_test.logged_in}: "
@@ -137,7 +175,11 @@ def main(t):
                      USERS, plugin_dir(),
                      extra_config=dut.long_lived("imap-login")
                      + "auth_ssl_username_from_cert = yes\n"
-                     "log_debug = category=haproxy\n")
+                     "log_debug = category=haproxy\n"
+                     + dut.metric("haproxy_finished",
+                                  "event=haproxy_header_finished",
+                                  exporter="json_log")
+                     + dut.json_log_exporter("json_log"))
         listener = dc.listener("imap-proxy")
         with dc:
             with t.check("a verified certificate with a CN of 20000 bytes: "
@@ -184,6 +226,54 @@ def main(t):
                 assert reply.startswith("a OK "), reply
                 logged_in_as_cn_user(dc, mark)
                 no_auth_failure(dc, mark)
+
+            tlv_cases(t, dc)
+
+
+def tlv_cases(t, dc):
+    with t.check("a header of the largest size, made of tiny custom TLVs "
+                 "of one type: one field, the others counted"):
+        room = 65535 - (len(with_tlvs(b"")) - 16)
+        # The first TLV's value makes the rest a whole number of empty
+        # TLVs.
+        first = b"abc"[:(room - 3) % 3 or 3]
+        count = (room - 3 - len(first)) // 3
+        data = with_tlvs(tlv(0xE5, first) + tlv(0xE5) * count)
+        assert len(data) == 16 + 65535, len(data)
+        fields = tlv_fields(dc, data)
+        assert fields == {"haproxy_tlv_0xe5": first.hex(),
+                          "haproxy_tlv_skipped": str(count)}, fields
+
+    with t.check("40 types: the first TLV of each of the first 32 types is "
+                 "a field, its first 128 bytes in hex; the rest counted"):
+        # Types no rule of the spec constrains at the top level.
+        types = list(range(0x06, 0x20)) + list(range(0x21, 0x2f))
+        assert len(types) == 40
+        # One value longer than a field shows, the others short: the
+        # exported event must fit a log line.
+        values = {t: bytes([t]) * (130 if t == types[0] else 2)
+                  for t in types}
+        data = with_tlvs(b"".join(tlv(t, values[t]) for t in types)
+                         + tlv(types[0], b"again"))
+        fields = tlv_fields(dc, data)
+        expected = {f"haproxy_tlv_0x{t:02x}": values[t][:128].hex()
+                    for t in types[:32]}
+        expected["haproxy_tlv_skipped"] = "9"
+        assert fields == expected, sorted(set(fields.items()) ^
+                                          set(expected.items()))
+
+    with t.check("an endpoint ID three times: the first is the ID, the "
+                 "second a raw field with a debug line, the third counted"):
+        mark = dc.log_mark()
+        other = AWS_ID[:-1] + b"9"
+        fields = tlv_fields(dc, with_tlvs(tlv(0xEA, AWS_ID)
+                                          + tlv(0xEA, other) * 2))
+        assert fields == {"haproxy_aws_vpce_id": AWS_ID[1:].decode(),
+                          "haproxy_tlv_0xea": other.hex(),
+                          "haproxy_tlv_skipped": "1"}, fields
+        log = dc.log_text(mark)
+        assert log.count("Keeping TLV 0xea raw: aws_vpce_id repeated") == 1, \
+            log
 
 
 with Tap() as t:
