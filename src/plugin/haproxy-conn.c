@@ -586,6 +586,7 @@ void haproxy_conn_new(const struct haproxy_listener *listener,
 
 void haproxy_conns_init(unsigned int timeout_secs)
 {
+	i_assert(timeout_secs <= HAPROXY_TIMEOUT_MAX_SECS);
 	haproxy_timeout_secs = timeout_secs;
 }
 
