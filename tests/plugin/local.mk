@@ -36,3 +36,24 @@ tests_plugin_test_diagnosis_CPPFLAGS = $(LIB_PROXY_PROTOCOL_CPPFLAGS) \
 	-I$(top_srcdir)/src/plugin
 tests_plugin_test_diagnosis_CFLAGS = $(PROXY_CFLAGS) $(CMOCKA_CFLAGS)
 tests_plugin_test_diagnosis_LDADD = $(LIB_PROXY_PROTOCOL) $(CMOCKA_LIBS)
+
+# The plugin's own code linked with the Dovecot it is built for, libdovecot
+# and libdovecot-login, and run: cmocka tests of what needs no login
+# process around it.
+plugin_unit_tests = tests/plugin/test-text
+if HAVE_CMOCKA
+check_PROGRAMS += $(plugin_unit_tests)
+TESTS += $(plugin_unit_tests)
+endif
+plugin_unit_cppflags = $(DOVECOT_MODULE_CPPFLAGS) -I$(top_srcdir)/src/plugin
+plugin_unit_cflags = $(DOVECOT_MODULE_CFLAGS) $(CMOCKA_CFLAGS)
+plugin_unit_ldadd = $(HAPROXY_PLUGIN_LIBS) $(LIBDOVECOT_LOGIN) $(LIBDOVECOT) \
+	$(CMOCKA_LIBS)
+# Dovecot's libraries are not where the dynamic linker looks.
+plugin_unit_ldflags = -Wl,-rpath,$(dovecot_pkglibdir)
+
+tests_plugin_test_text_SOURCES = tests/plugin/test-text.c
+tests_plugin_test_text_CPPFLAGS = $(plugin_unit_cppflags)
+tests_plugin_test_text_CFLAGS = $(plugin_unit_cflags)
+tests_plugin_test_text_LDADD = $(plugin_unit_ldadd)
+tests_plugin_test_text_LDFLAGS = $(plugin_unit_ldflags)
