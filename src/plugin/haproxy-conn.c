@@ -332,14 +332,16 @@ haproxy_conn_log_accepted(struct haproxy_conn *hc,
 }
 
 /* A layer 4 health check closes right after its header: no login client,
-   greeting or auth request for it. Clients' connections are not asked. */
+   greeting or auth request for it. Clients' connections are not asked.
+   conn is the connection with the header applied. */
 static bool
 haproxy_conn_is_health_check(struct haproxy_conn *hc,
+			     const struct master_service_connection *conn,
 			     const struct proxy_header *hdr)
 {
 	struct event *event;
 
-	if (!haproxy_policy_is_proxys_own(&hc->conn, hdr) ||
+	if (!haproxy_policy_is_proxys_own(conn, hdr) ||
 	    !haproxy_reader_peer_closed(&hc->reader))
 		return FALSE;
 	event = haproxy_conn_header_event(hc, hdr, "health_check", 0);
@@ -350,20 +352,24 @@ haproxy_conn_is_health_check(struct haproxy_conn *hc,
 	return TRUE;
 }
 
-/* A complete header: apply it, or say why not. */
+/* A complete header: apply it, or say why not. It is applied to a copy of
+   the connection: one that is closed goes back to Dovecot as it came,
+   with no pointer into the facts freed here. */
 static enum haproxy_step
 haproxy_conn_header(struct haproxy_conn *hc, const struct proxy_header *hdr)
 {
 	/* Only TLVs have facts to keep for the client. */
 	struct haproxy_facts *facts = hdr->tlvs.size == 0 ? NULL :
 		haproxy_facts_new(hc->conn.fd);
+	struct master_service_connection conn = hc->conn;
 	const char *error_code, *error;
 
-	if (!haproxy_header_apply(hdr, &hc->conn, facts, hc->listener->event,
+	if (!haproxy_header_apply(hdr, &conn, facts, hc->listener->event,
 				  &error_code, &error)) {
 		haproxy_conn_fail(hc, LOG_TYPE_ERROR, "rejected",
 				  error_code, error);
-	} else if (!haproxy_conn_is_health_check(hc, hdr)) {
+	} else if (!haproxy_conn_is_health_check(hc, &conn, hdr)) {
+		hc->conn = conn;
 		haproxy_conn_log_accepted(hc, hdr, facts);
 		if (facts != NULL)
 			haproxy_facts_hand_off(&facts);

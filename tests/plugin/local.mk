@@ -40,7 +40,7 @@ tests_plugin_test_diagnosis_LDADD = $(LIB_PROXY_PROTOCOL) $(CMOCKA_LIBS)
 # The plugin's own code linked with the Dovecot it is built for, libdovecot
 # and libdovecot-login, and run: cmocka tests of what needs no login
 # process around it.
-plugin_unit_tests = tests/plugin/test-text
+plugin_unit_tests = tests/plugin/test-text tests/plugin/test-conn
 if HAVE_CMOCKA
 check_PROGRAMS += $(plugin_unit_tests)
 TESTS += $(plugin_unit_tests)
@@ -57,3 +57,9 @@ tests_plugin_test_text_CPPFLAGS = $(plugin_unit_cppflags)
 tests_plugin_test_text_CFLAGS = $(plugin_unit_cflags)
 tests_plugin_test_text_LDADD = $(plugin_unit_ldadd)
 tests_plugin_test_text_LDFLAGS = $(plugin_unit_ldflags)
+
+tests_plugin_test_conn_SOURCES = tests/plugin/test-conn.c
+tests_plugin_test_conn_CPPFLAGS = $(plugin_unit_cppflags)
+tests_plugin_test_conn_CFLAGS = $(plugin_unit_cflags)
+tests_plugin_test_conn_LDADD = $(plugin_unit_ldadd)
+tests_plugin_test_conn_LDFLAGS = $(plugin_unit_ldflags)
