@@ -295,7 +295,9 @@ apply_proxy(const struct proxy_header *hdr,
 					    hdr->authority.size);
 		CONN_PROXY(conn).hostname = facts->hostname;
 	}
-	if (hdr->alpn.data != NULL) {
+	/* An empty ALPN names no protocol: Dovecot takes it for none (and
+	   a pool refuses to allocate 0 bytes). */
+	if (hdr->alpn.size > 0) {
 		CONN_PROXY(conn).alpn = p_memdup(facts->pool, hdr->alpn.data,
 						 hdr->alpn.size);
 		CONN_PROXY(conn).alpn_size = hdr->alpn.size;
