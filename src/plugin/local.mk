@@ -10,28 +10,29 @@ DOVECOT_MODULE_CFLAGS = $(DOVECOT_CFLAGS) $(WERROR_CFLAGS)
 DOVECOT_MODULE_LDFLAGS = -module -avoid-version -shared
 
 # The plugin's settings as both the plugin and the settings module know them.
+settings_sources = \
+	src/plugin/haproxy-networks.c src/plugin/haproxy-settings.c
 noinst_LTLIBRARIES += src/plugin/libhaproxysettings.la
-src_plugin_libhaproxysettings_la_SOURCES = \
-	src/plugin/haproxy-compat.h \
-	src/plugin/haproxy-networks.c src/plugin/haproxy-networks.h \
-	src/plugin/haproxy-settings.c src/plugin/haproxy-settings.h
+src_plugin_libhaproxysettings_la_SOURCES = $(settings_sources) \
+	src/plugin/haproxy-compat.h src/plugin/haproxy-networks.h \
+	src/plugin/haproxy-settings.h
 src_plugin_libhaproxysettings_la_CPPFLAGS = $(DOVECOT_MODULE_CPPFLAGS)
 src_plugin_libhaproxysettings_la_CFLAGS = $(DOVECOT_MODULE_CFLAGS)
 
 # The plugin's code but its entry points: the plugin, and the tests and the
 # fuzzer that run it linked with libdovecot and libdovecot-login.
 plugin_sources = \
-	src/plugin/haproxy-compat.c \
-	src/plugin/haproxy-policy.c src/plugin/haproxy-policy.h \
-	src/plugin/haproxy-diagnosis.c src/plugin/haproxy-diagnosis.h \
-	src/plugin/haproxy-reader.c src/plugin/haproxy-reader.h \
-	src/plugin/haproxy-conn.c src/plugin/haproxy-conn.h \
-	src/plugin/haproxy-header.c src/plugin/haproxy-header.h \
-	src/plugin/haproxy-client.c src/plugin/haproxy-client.h \
-	src/plugin/haproxy-event.c src/plugin/haproxy-event.h \
-	src/plugin/haproxy-text.c src/plugin/haproxy-text.h
+	src/plugin/haproxy-compat.c src/plugin/haproxy-policy.c \
+	src/plugin/haproxy-diagnosis.c src/plugin/haproxy-reader.c \
+	src/plugin/haproxy-conn.c src/plugin/haproxy-header.c \
+	src/plugin/haproxy-client.c src/plugin/haproxy-event.c \
+	src/plugin/haproxy-text.c
 noinst_LTLIBRARIES += src/plugin/libhaproxyplugin.la
-src_plugin_libhaproxyplugin_la_SOURCES = $(plugin_sources)
+src_plugin_libhaproxyplugin_la_SOURCES = $(plugin_sources) \
+	src/plugin/haproxy-policy.h src/plugin/haproxy-diagnosis.h \
+	src/plugin/haproxy-reader.h src/plugin/haproxy-conn.h \
+	src/plugin/haproxy-header.h src/plugin/haproxy-client.h \
+	src/plugin/haproxy-event.h src/plugin/haproxy-text.h
 src_plugin_libhaproxyplugin_la_CPPFLAGS = $(DOVECOT_MODULE_CPPFLAGS)
 src_plugin_libhaproxyplugin_la_CFLAGS = $(DOVECOT_MODULE_CFLAGS)
 HAPROXY_PLUGIN_LIBS = src/plugin/libhaproxyplugin.la \
