@@ -37,8 +37,8 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..",
                                 "sandbox"))
 from sandbox import (PROXY_IP, Dovecot, Listener, Sandbox,  # noqa: E402
-                     connect, dovecot_under_test, plugin_dir,
-                     sandbox_processes, wait_until)
+                     connect, dovecot_under_test, plugin_dir, wait_until)
+from headers import cpu_seconds, login_pids  # noqa: E402
 from bench_sessions import Counted, session  # noqa: E402
 
 CPU_SESSIONS = int(os.environ.get("BENCH_TLV_SESSIONS", "300"))
@@ -52,7 +52,6 @@ ROOM = 65535 - len(ADDRESSES)       # bytes for TLVs
 # NETNS 0x30) nor NOOP (0x04).
 FREE_TYPES = [t for t in range(256) if t not in
               (0x01, 0x02, 0x03, 0x04, 0x05, 0x20, 0x30)]
-TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def tlv(type_, value=b""):
@@ -97,20 +96,8 @@ def shapes():
 
 
 def login_pid(dovecot):
-    for pid in sandbox_processes(dovecot.dir, dovecot.pid):
-        try:
-            with open(f"/proc/{pid}/comm") as f:
-                if f.read().strip() == "imap-login":
-                    return pid
-        except OSError:
-            pass
-    return None
-
-
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
+    pids = login_pids(dovecot)
+    return pids[0] if pids else None
 
 
 def rss_bytes(pid):

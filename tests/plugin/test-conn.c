@@ -164,47 +164,45 @@ static void test_passed_on(void **state)
 	i_close_fd(&peer);
 }
 
-static void test_health_check(void **state)
+/* data, and the proxy's FIN if closed, make a connection that is closed:
+   it goes back as it came. */
+static void assert_closed_as_it_came(const void *data, size_t size,
+				     bool closed)
 {
 	struct master_service_connection conn, came;
+	int peer;
+
+	run(data, size, closed, &conn, &came, &peer);
+	assert_as_it_came(&conn, &came);
+	i_close_fd(&conn.fd);
+	i_close_fd(&peer);
+}
+
+static void test_health_check(void **state)
+{
 	unsigned char buf[256];
 	/* The proxy's own address: its connection, closed after the header. */
 	size_t size = header_with_facts(buf, sizeof(buf), "127.0.0.1",
 					PROXY_PORT, PROXY_AF_INET);
-	int peer;
 
 	(void)state;
-	run(buf, size, TRUE, &conn, &came, &peer);
-	assert_as_it_came(&conn, &came);
-	i_close_fd(&conn.fd);
-	i_close_fd(&peer);
+	assert_closed_as_it_came(buf, size, TRUE);
 }
 
 static void test_rejected(void **state)
 {
-	struct master_service_connection conn, came;
 	unsigned char buf[512];
 	size_t size = header_with_facts(buf, sizeof(buf), NULL, 0,
 					PROXY_AF_UNIX);
-	int peer;
 
 	(void)state;
-	run(buf, size, FALSE, &conn, &came, &peer);
-	assert_as_it_came(&conn, &came);
-	i_close_fd(&conn.fd);
-	i_close_fd(&peer);
+	assert_closed_as_it_came(buf, size, FALSE);
 }
 
 static void test_garbage(void **state)
 {
-	struct master_service_connection conn, came;
-	int peer;
-
 	(void)state;
-	run("a LOGIN alice secret\r\n", 22, FALSE, &conn, &came, &peer);
-	assert_as_it_came(&conn, &came);
-	i_close_fd(&conn.fd);
-	i_close_fd(&peer);
+	assert_closed_as_it_came("a LOGIN alice secret\r\n", 22, FALSE);
 }
 
 int main(int argc, char *argv[])

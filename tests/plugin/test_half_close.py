@@ -21,14 +21,13 @@ process spent next to no CPU time on it (utime + stime from
 imap-login in its default mode, one client per process.
 """
 
-import os
 import re
 import select
 import socket
 import time
 
-from headers import (can_see_epoll_wait, context_switches, header_finished,
-                     proxy_connect, waiting_process)
+from headers import (can_see_epoll_wait, context_switches, cpu_seconds,
+                     header_finished, proxy_connect, waiting_process)
 from sandbox import (PROXY_IP, Dovecot, Listener, Sandbox,
                      dovecot_under_test, plugin_dir, unmet_requirements)
 from tap import Tap
@@ -42,18 +41,6 @@ CLOSED_WITHIN = 1.0
 # spinning one spends about haproxy_timeout.
 CPU_BOUND = 0.1
 V2_SIGNATURE = b"\r\n\r\n\x00\r\nQUIT\n"
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid):
-    """utime + stime of process pid, or None once it has exited."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    # Fields 14 and 15 of stat(5); the split starts at field 3.
-    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 def half_close(dc, source, sent):
@@ -128,13 +115,8 @@ def cases(t, dc, mode):
 
 def main(t):
     dut = dovecot_under_test()
-    default = "one client per imap-login" + (
-        ", accepted by the master" if dut.master_accepts else "")
     with Sandbox() as sb:
-        for name, mode, lines in (
-                ("long-lived", "long-lived imap-login",
-                 dut.long_lived("imap-login")),
-                ("default", default, "")):
+        for name, mode, lines in dut.process_modes("imap-login"):
             dc = Dovecot(sb, [Listener("imap", "imap-proxy", haproxy=True)],
                          plugin_dir=plugin_dir(), name=name,
                          haproxy_trusted_networks=f"{PROXY_IP} {MESH_IP}",
