@@ -41,7 +41,7 @@ from sandbox import (PROXY_IP, Dovecot, Listener, Sandbox,  # noqa: E402
 from headers import cpu_seconds, login_pids  # noqa: E402
 from bench_sessions import Counted, session  # noqa: E402
 
-CPU_SESSIONS = int(os.environ.get("BENCH_TLV_SESSIONS", "300"))
+CPU_SESSIONS = int(os.environ.get("BENCH_TLV_SESSIONS", "1000"))
 CLIENTS = int(os.environ.get("BENCH_TLV_CLIENTS", "200"))
 SIGNATURE = b"\r\n\r\n\x00\r\nQUIT\n"
 ADDRESSES = bytes([198, 51, 100, 7, 203, 0, 113, 1]) + struct.pack(
