@@ -17,8 +17,11 @@ the server closes the connection within a fraction of a second, far
 before haproxy_timeout, with the one error line and event of a
 connection closed in the middle of its header, and that the login
 process spent next to no CPU time on it (utime + stime from
-/proc/PID/stat). Every case runs with a long-lived imap-login and with
-imap-login in its default mode, one client per process.
+/proc/PID/stat). On a busy machine haproxy_timeout may run before the
+socket's io: a last case sends the FIN while the login process is
+stopped (SIGSTOP) and continues it past the timeout. Every case runs with
+a long-lived imap-login and with imap-login in its default mode, one
+client per process.
 """
 
 import re
@@ -27,8 +30,9 @@ import socket
 import time
 
 from headers import (can_see_epoll_wait, context_switches, cpu_seconds,
-                     header_finished, proxy_connect, waiting_process)
-from sandbox import (PROXY_IP, Dovecot, Listener, Sandbox,
+                     header_finished, proxy_connect, stopped,
+                     waiting_process)
+from sandbox import (PROXY_IP, Dovecot, Listener, Sandbox, recv_all,
                      dovecot_under_test, plugin_dir, unmet_requirements)
 from tap import Tap
 
@@ -40,6 +44,9 @@ CLOSED_WITHIN = 1.0
 # The most CPU time the login process may spend meanwhile, in seconds; a
 # spinning one spends about haproxy_timeout.
 CPU_BOUND = 0.1
+# How long after haproxy_timeout expired a stopped login process is
+# continued (see "A stopped process" in headers.py).
+PAST = 0.05
 V2_SIGNATURE = b"\r\n\r\n\x00\r\nQUIT\n"
 
 
@@ -78,6 +85,41 @@ def half_close(dc, source, sent):
     return port, closed - fin, cpu_after - cpu_before
 
 
+def closed_in_the_middle(dc, source, port, sent, mark):
+    """The one error line and event of a connection closed in the middle
+    of its header."""
+    event = header_finished(dc, port, mark)
+    assert (event["result"], event["error_code"]) == \
+        ("disconnected", "disconnected"), event
+    dc.wait_for_log(
+        r"imap-login: Error: haproxy: Connection closed in the middle of "
+        rf"the PROXY header \(rip={re.escape(source)}, rport={port}, "
+        rf"listener=imap-proxy, received={len(sent)} bytes\)$", since=mark)
+
+
+def fin_while_stopped(dc, source, sent):
+    """The FIN comes while the login process is stopped, and the process
+    is continued once haproxy_timeout has expired: the timer, which runs
+    before the socket's io, finds the FIN, not an incomplete header."""
+    listener = dc.listener("imap-proxy")
+    mark = dc.log_mark()
+    began = time.monotonic()
+    with proxy_connect(listener, source) as sock:
+        port = sock.getsockname()[1]
+        waiting = waiting_process(dc, listener, sock, began)
+        slept = context_switches(waiting.pid)
+        sock.sendall(sent)
+        waiting = waiting_process(dc, listener, sock, began,
+                                  timer=HEADER_TIMEOUT, again=waiting,
+                                  slept_since=slept)
+        with stopped(waiting.pid):
+            sock.shutdown(socket.SHUT_WR)
+            time.sleep(max(0.0, waiting.armed_by + HEADER_TIMEOUT + PAST
+                           - time.monotonic()))
+        assert recv_all(sock) == b""
+    closed_in_the_middle(dc, source, port, sent, mark)
+
+
 def closed_early(dc, source, sent):
     """The FIN after sent ends the connection at once, as closed in the
     middle of the header, at no CPU cost."""
@@ -86,13 +128,7 @@ def closed_early(dc, source, sent):
     assert seconds < CLOSED_WITHIN and cpu < CPU_BOUND, \
         f"closed {seconds:.3f} s after the FIN (haproxy_timeout " \
         f"{HEADER_TIMEOUT} s), the login process spent {cpu:.2f} s of CPU"
-    event = header_finished(dc, port, mark)
-    assert (event["result"], event["error_code"]) == \
-        ("disconnected", "disconnected"), event
-    dc.wait_for_log(
-        r"imap-login: Error: haproxy: Connection closed in the middle of "
-        rf"the PROXY header \(rip={re.escape(source)}, rport={port}, "
-        rf"listener=imap-proxy, received={len(sent)} bytes\)$", since=mark)
+    closed_in_the_middle(dc, source, port, sent, mark)
     return seconds, cpu
 
 
@@ -111,6 +147,10 @@ def cases(t, dc, mode):
             seconds, cpu = closed_early(dc, source, sent)
             t.diag(f"closed {seconds * 1000:.0f} ms after the FIN, "
                    f"{cpu:.2f} s of CPU")
+    with t.check(f"{mode}: a peer in both lists that sent 'P', then a FIN "
+                 "while its login process was stopped past haproxy_timeout: "
+                 "closed in the middle of the header, not timed out"):
+        fin_while_stopped(dc, MESH_IP, b"P")
 
 
 def main(t):
