@@ -3,14 +3,18 @@
 # warnings as errors, run every test (unit, fuzz, integration) through
 # automake's TAP driver against the system's Dovecot and against the oldest
 # and the newest Dovecot that distributions ship, built from
-# ../shared/dovecot, and end with "N passed, N failed".
+# ../shared/dovecot, check the PROXY library's coverage, and end with
+# "N passed, N failed".
 set -eu
 cd "$(dirname "$0")/.."
 
-scripts/build.sh
+scripts/build.sh --enable-coverage
 
 status=0
 make check || status=$?
+# The PROXY library's line and branch coverage in its unit tests: below 95%
+# of either, this fails.
+make coverage || status=$?
 # The release tarball builds, installs, uninstalls and passes the unit tests
 # on its own; the integration tests just ran here.
 make distcheck TESTS='$(decoder_unit_tests) tests/lib-proxy-protocol/test-encoder' ||

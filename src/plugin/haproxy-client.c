@@ -49,17 +49,6 @@ void haproxy_facts_add_forward(struct haproxy_facts *facts,
 	haproxy_facts_append(facts, key, value)->forward = TRUE;
 }
 
-bool haproxy_facts_have(const struct haproxy_facts *facts, const char *key)
-{
-	const struct haproxy_fact *fact;
-
-	array_foreach(&facts->fields, fact) {
-		if (strcmp(fact->key, key) == 0)
-			return TRUE;
-	}
-	return FALSE;
-}
-
 void haproxy_facts_free(struct haproxy_facts **_facts)
 {
 	struct haproxy_facts *facts = *_facts;

@@ -31,8 +31,6 @@ void haproxy_facts_add(struct haproxy_facts *facts,
 /* A fact that auth sees too, as a forward field. */
 void haproxy_facts_add_forward(struct haproxy_facts *facts,
 			       const char *key, const char *value);
-/* Whether a fact of this key was added. */
-bool haproxy_facts_have(const struct haproxy_facts *facts, const char *key);
 void haproxy_facts_free(struct haproxy_facts **facts);
 
 /* Keep the facts until the client for their fd is allocated. */

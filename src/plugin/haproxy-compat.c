@@ -182,6 +182,16 @@ struct event *haproxy_service_event(void)
 #endif
 }
 
+bool haproxy_ip_has_scope(const struct ip_addr *ip)
+{
+#ifdef HAVE_IP_ADDR_SCOPE_ID
+	return ip->scope_id != 0;
+#else
+	(void)ip;
+	return FALSE;
+#endif
+}
+
 void haproxy_event_add_ip(struct event *event, const char *key,
 			  const struct ip_addr *ip)
 {

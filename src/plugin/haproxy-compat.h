@@ -72,6 +72,10 @@ bool haproxy_take_preaccepted(bool (*is_ours)(int listen_fd),
 
 /* The parent of the plugin's events: the service's, where Dovecot has one. */
 struct event *haproxy_service_event(void);
+/* Whether an address has a scope ID (the interface of a link-local
+   address), which only 2.4's struct ip_addr keeps and net_ip2addr()
+   writes. */
+bool haproxy_ip_has_scope(const struct ip_addr *ip);
 /* An address field as Dovecot's own events of the same line have it. */
 void haproxy_event_add_ip(struct event *event, const char *key,
 			  const struct ip_addr *ip);

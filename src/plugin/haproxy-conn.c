@@ -86,6 +86,10 @@ struct haproxy_conn {
 	unsigned int version;
 	enum proxy_command command;
 	struct haproxy_facts *facts;
+	/* conn with the header applied, which becomes conn once it goes on
+	   as a client: one that is closed goes back to Dovecot as it came,
+	   with no pointer into the facts freed then. */
+	struct master_service_connection applied;
 };
 
 static unsigned int haproxy_timeout_secs;
@@ -347,6 +351,7 @@ static void haproxy_conn_log_accepted(struct haproxy_conn *hc)
 /* An applied header's connection goes on as a client. */
 static enum haproxy_step haproxy_conn_accept(struct haproxy_conn *hc)
 {
+	hc->conn = hc->applied;
 	haproxy_conn_log_accepted(hc);
 	if (hc->facts != NULL)
 		haproxy_facts_hand_off(&hc->facts);
@@ -385,7 +390,8 @@ haproxy_conn_header(struct haproxy_conn *hc, const struct proxy_header *hdr)
 	/* Only TLVs have facts to keep for the client. */
 	if (hdr->tlvs.size > 0)
 		hc->facts = haproxy_facts_new(hc->conn.fd);
-	if (!haproxy_header_apply(hdr, &hc->conn, hc->facts,
+	hc->applied = hc->conn;
+	if (!haproxy_header_apply(hdr, &hc->applied, hc->facts,
 				  hc->listener->event, &error_code, &error)) {
 		haproxy_conn_fail(hc, LOG_TYPE_ERROR, "rejected",
 				  error_code, error);
@@ -393,7 +399,7 @@ haproxy_conn_header(struct haproxy_conn *hc, const struct proxy_header *hdr)
 	}
 	hc->version = hdr->version;
 	hc->command = hdr->command;
-	if (!haproxy_policy_is_proxys_own(&hc->conn, hdr))
+	if (!haproxy_policy_is_proxys_own(&hc->applied, hdr))
 		return haproxy_conn_accept(hc);
 	hc->state = HAPROXY_CONN_STATE_CHECK;
 	return haproxy_conn_check(hc);
@@ -647,6 +653,7 @@ void haproxy_conn_new(const struct haproxy_listener *listener,
 
 void haproxy_conns_init(unsigned int timeout_secs)
 {
+	i_assert(timeout_secs <= HAPROXY_TIMEOUT_MAX_SECS);
 	haproxy_timeout_secs = timeout_secs;
 }
 

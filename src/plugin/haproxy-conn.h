@@ -21,6 +21,11 @@ struct haproxy_listener {
 	unsigned int direct_wait_msecs;
 };
 
+/* The longest haproxy_timeout: the ioloop counts a timer's wait in int
+   milliseconds. */
+#define HAPROXY_TIMEOUT_MAX_SECS ((unsigned int)INT_MAX / 1000)
+
+/* timeout_secs: haproxy_timeout, at most HAPROXY_TIMEOUT_MAX_SECS. */
 void haproxy_conns_init(unsigned int timeout_secs);
 /* Close every connection still waiting for its header. */
 void haproxy_conns_deinit(void);

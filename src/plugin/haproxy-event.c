@@ -32,7 +32,10 @@ haproxy_event_finished(struct event *listener_event,
 	struct event *event = event_create(listener_event);
 
 	/* All its fields at once: Dovecot would grow the array 8 at a time,
-	   doubling, and keep each old one in the event's pool. */
+	   doubling, and keep each old one in the event's pool. No public
+	   function sizes it. Measured with callgrind on a v2 + TLVs session
+	   (20 fields): 5.7k instructions fewer on Dovecot 2.3.19.1, no
+	   difference on 2.4.5. */
 	if (fields > 8)
 		p_array_init(&event->fields, event->pool, fields);
 	/* The event stands for the connection since its accept, as a

@@ -16,7 +16,20 @@
 
 /* Longest value of an unknown TLV shown as a field, in bytes. */
 #define HAPROXY_TLV_FIELD_MAX 128
+/* Most TLVs of types the plugin does not interpret that become fields,
+   the first of each type: every application and experimental type. */
+#define HAPROXY_TLV_FIELDS_MAX 32
 #define HAPROXY_HOSTNAME_MAX 255
+/* Longest certificate CN taken as the certificate user name. Auth reads
+   lines of at most 16384 bytes (AUTH_CLIENT_MAX_LINE_LENGTH, on both
+   lines of Dovecot) and drops the login process's whole connection for a
+   longer one, failing every login in flight there. Login-common's own
+   parts of an AUTH line take up to about 9.5 KiB (an 8 KiB initial
+   response, the client ID, addresses); what the header adds stays under
+   2.5 KiB: the local name (HAPROXY_HOSTNAME_MAX), this, and the forward
+   fields (UNIQUE_ID escaped, the endpoint IDs). X.509 itself bounds a CN
+   at 64 characters. */
+#define HAPROXY_CERT_CN_MAX 255
 
 static void
 endpoint_to_ip(enum proxy_family family, const struct proxy_endpoint *endpoint,
@@ -108,35 +121,90 @@ static bool is_known_tlv(uint8_t type)
 	return FALSE;
 }
 
-/* A cloud load balancer's endpoint ID, for logs, metrics and auth. A
-   malformed one is no reason to turn the client away: it is kept raw. */
-static bool
-facts_add_vendor(struct haproxy_facts *facts, const struct proxy_tlv *tlv,
-		 struct event *event)
-{
-	struct proxy_vendor_value vendor;
-	const char *key, *reason;
+/* What the TLVs that the spec does not define have given so far. */
+struct tlv_fields {
+	/* The types with a field haproxy_tlv_0xNN, and how many. */
+	bool type_shown[256];
+	unsigned int shown;
+	/* The endpoint IDs with a field. */
+	bool vendor_shown[PROXY_VENDOR_ID_COUNT];
+	/* The TLVs that got no field. */
+	unsigned int skipped;
+};
 
-	switch (proxy_vendor_decode(tlv, &vendor, &reason)) {
+/* A cloud load balancer's endpoint ID, for logs, metrics and auth: TRUE
+   for the first TLV of each ID. A malformed or repeated one is no reason
+   to turn the client away: it is kept raw, and *why_r says why (NULL for
+   a TLV of no vendor). */
+static bool
+facts_add_vendor(struct haproxy_facts *facts, struct tlv_fields *fields,
+		 const struct proxy_tlv *tlv,
+		 struct proxy_vendor_value *vendor_r, const char **why_r)
+{
+	*why_r = NULL;
+	switch (proxy_vendor_decode(tlv, vendor_r, why_r)) {
 	case 0:
 		return FALSE;
 	case 1:
-		key = p_strconcat(facts->pool, "haproxy_",
-				  proxy_vendor_id_name(vendor.id), NULL);
-		if (!haproxy_facts_have(facts, key)) {
-			haproxy_facts_add_forward(facts, key,
-				vendor.text.data == NULL ?
-				p_strdup(facts->pool, dec2str(vendor.number)) :
-				p_strndup(facts->pool, vendor.text.data,
-					  vendor.text.size));
-			return TRUE;
+		if (fields->vendor_shown[vendor_r->id]) {
+			*why_r = "repeated";
+			return FALSE;
 		}
-		reason = "repeated";
-		break;
+		fields->vendor_shown[vendor_r->id] = TRUE;
+		haproxy_facts_add_forward(facts,
+			p_strconcat(facts->pool, "haproxy_",
+				    proxy_vendor_id_name(vendor_r->id), NULL),
+			vendor_r->text.data == NULL ?
+			p_strdup(facts->pool, dec2str(vendor_r->number)) :
+			p_strndup(facts->pool, vendor_r->text.data,
+				  vendor_r->text.size));
+		return TRUE;
 	}
-	e_debug(event, "Keeping TLV 0x%02x raw: %s %s", tlv->type,
-		proxy_vendor_id_name(vendor.id), reason);
 	return FALSE;
+}
+
+/* Application, experimental and unknown TLVs: shown, not interpreted,
+   but for the cloud load balancers' endpoint IDs. Only the first of each
+   type becomes a field, and only HAPROXY_TLV_FIELDS_MAX of them: what a
+   header of many small TLVs costs stays small. */
+static void
+facts_add_other_tlvs(struct haproxy_facts *facts,
+		     const struct proxy_header *hdr, struct event *event)
+{
+	struct tlv_fields fields;
+	struct proxy_vendor_value vendor;
+	struct proxy_tlv_iter iter;
+	struct proxy_tlv tlv;
+	const char *why;
+
+	i_zero(&fields);
+	proxy_tlv_iter_init(&iter, &hdr->tlvs);
+	while (proxy_tlv_iter_next(&iter, &tlv) > 0) {
+		if (is_known_tlv(tlv.type) ||
+		    facts_add_vendor(facts, &fields, &tlv, &vendor, &why))
+			continue;
+		if (fields.type_shown[tlv.type] ||
+		    fields.shown == HAPROXY_TLV_FIELDS_MAX) {
+			fields.skipped++;
+			continue;
+		}
+		if (why != NULL) {
+			e_debug(event, "Keeping TLV 0x%02x raw: %s %s", tlv.type,
+				proxy_vendor_id_name(vendor.id), why);
+		}
+		fields.type_shown[tlv.type] = TRUE;
+		fields.shown++;
+		haproxy_facts_add(facts,
+			p_haproxy_hex_byte(facts->pool, "haproxy_tlv_",
+					   tlv.type),
+			p_strdup(facts->pool, binary_to_hex(tlv.value.data,
+				 I_MIN(tlv.value.size, HAPROXY_TLV_FIELD_MAX))));
+	}
+	if (fields.skipped > 0) {
+		haproxy_facts_add(facts, "haproxy_tlv_skipped",
+				  p_strdup(facts->pool,
+					   dec2str(fields.skipped)));
+	}
 }
 
 static void
@@ -144,8 +212,6 @@ facts_add_tlvs(struct haproxy_facts *facts, const struct proxy_header *hdr,
 	       struct event *event)
 {
 	const struct proxy_ssl *ssl = &hdr->ssl;
-	struct proxy_tlv_iter iter;
-	struct proxy_tlv tlv;
 
 	facts_add_bytes(facts, "haproxy_authority", &hdr->authority);
 	facts_add_bytes(facts, "haproxy_alpn", &hdr->alpn);
@@ -180,19 +246,7 @@ facts_add_tlvs(struct haproxy_facts *facts, const struct proxy_header *hdr,
 						   der_sha256(&ssl->client_cert)));
 		}
 	}
-	/* Application and experimental TLVs: shown, not interpreted, but
-	   for the cloud load balancers' endpoint IDs. */
-	proxy_tlv_iter_init(&iter, &hdr->tlvs);
-	while (proxy_tlv_iter_next(&iter, &tlv) > 0) {
-		if (is_known_tlv(tlv.type) ||
-		    facts_add_vendor(facts, &tlv, event))
-			continue;
-		haproxy_facts_add(facts,
-			p_haproxy_hex_byte(facts->pool, "haproxy_tlv_",
-					   tlv.type),
-			p_strdup(facts->pool, binary_to_hex(tlv.value.data,
-				 I_MIN(tlv.value.size, HAPROXY_TLV_FIELD_MAX))));
-	}
+	facts_add_other_tlvs(facts, hdr, event);
 }
 
 /* The certificate CN may become the user name (auth_ssl_username_from_cert),
@@ -221,6 +275,13 @@ apply_ssl(const struct proxy_ssl *ssl, struct master_service_connection *conn,
 					PROXY_SSL_CLIENT_CERT_SESS)) == 0 ?
 			"no client certificate" :
 			t_strdup_printf("verify failed (%u)", ssl->verify));
+		return;
+	}
+	if (ssl->cn.size > HAPROXY_CERT_CN_MAX) {
+		e_debug(event, "Ignoring certificate CN '%s': %zu bytes, "
+			"longer than the %u of a user name",
+			haproxy_escape(ssl->cn.data, ssl->cn.size, 64),
+			ssl->cn.size, HAPROXY_CERT_CN_MAX);
 		return;
 	}
 	if (!bytes_are_user_name(&ssl->cn)) {
@@ -252,7 +313,9 @@ apply_proxy(const struct proxy_header *hdr,
 					    hdr->authority.size);
 		CONN_PROXY(conn).hostname = facts->hostname;
 	}
-	if (hdr->alpn.data != NULL) {
+	/* An empty ALPN names no protocol: Dovecot takes it for none (and
+	   a pool refuses to allocate 0 bytes). */
+	if (hdr->alpn.size > 0) {
 		CONN_PROXY(conn).alpn = p_memdup(facts->pool, hdr->alpn.data,
 						 hdr->alpn.size);
 		CONN_PROXY(conn).alpn_size = hdr->alpn.size;

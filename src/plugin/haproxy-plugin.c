@@ -111,7 +111,7 @@ haproxy_listener_init(struct haproxy_listener *listener, const char *name,
 	if (direct == NULL)
 		i_fatal("%s", error);
 	if (!haproxy_networks_is_empty(direct)) {
-		if (set->haproxy_direct_wait >= timeout_secs * 1000) {
+		if (set->haproxy_direct_wait / 1000 >= timeout_secs) {
 			i_fatal("haproxy_direct_wait (%u ms) must be shorter "
 				"than haproxy_timeout (%u s)",
 				set->haproxy_direct_wait, timeout_secs);
@@ -173,6 +173,10 @@ void haproxy_plugin_init(struct module *module)
 	   haproxy_trusted_networks, as Dovecot's own parser would not. */
 	if (array_is_empty(&haproxy_listeners))
 		return;
+	if (timeout_secs > HAPROXY_TIMEOUT_MAX_SECS) {
+		i_fatal("haproxy_timeout (%u s) must be at most %u s",
+			timeout_secs, HAPROXY_TIMEOUT_MAX_SECS);
+	}
 	set = haproxy_service_settings();
 	trusted = haproxy_networks_parse(haproxy_pool,
 					 "haproxy_trusted_networks",

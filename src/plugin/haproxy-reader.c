@@ -1,9 +1,15 @@
 /* Reading a PROXY header off a connection's socket. */
 
+/* POLLRDHUP */
+#ifndef _GNU_SOURCE
+#  define _GNU_SOURCE
+#endif
+
 #include "lib.h"
 #include "buffer.h"
 #include "haproxy-reader.h"
 
+#include <poll.h>
 #include <sys/socket.h>
 
 /* Enough for a v1 line and a typical v2 header in one peek. */
@@ -64,26 +70,62 @@ haproxy_reader_set_lowat(struct haproxy_reader *reader, size_t bytes,
 	return TRUE;
 }
 
+/* Whether the peer has shut down its sending side (a FIN came), even
+   with bytes still unread: recv() tells only once they are taken. */
+static bool haproxy_reader_shut_down(struct haproxy_reader *reader)
+{
+	struct pollfd pfd = { .fd = reader->fd, .events = POLLRDHUP };
+
+	return poll(&pfd, 1, 0) > 0 &&
+		(pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
+
+/* Peek at the first bytes and compare them with the signatures. */
+static enum haproxy_read_result
+haproxy_reader_match(struct haproxy_reader *reader,
+		     enum proxy_signature *sig_r,
+		     struct haproxy_read_error *error_r)
+{
+	unsigned char data[PROXY_V2_SIGNATURE_LENGTH];
+	ssize_t ret = haproxy_recv(reader->fd, data, sizeof(data), MSG_PEEK);
+
+	if (ret <= 0)
+		return haproxy_recv_result(ret, error_r);
+	reader->peeked = (size_t)ret;
+	*sig_r = proxy_signature_match(data, (size_t)ret);
+	return HAPROXY_READ_COMPLETE;
+}
+
 enum haproxy_read_result
 haproxy_reader_signature(struct haproxy_reader *reader,
 			 enum proxy_signature *sig_r,
 			 struct haproxy_read_error *error_r)
 {
-	unsigned char data[PROXY_V2_SIGNATURE_LENGTH];
-	ssize_t ret = haproxy_recv(reader->fd, data, sizeof(data), MSG_PEEK);
-	size_t raised = reader->peeked;
+	bool raised = reader->peeked > 0;
+	enum haproxy_read_result result =
+		haproxy_reader_match(reader, sig_r, error_r);
 
-	if (ret <= 0)
-		return haproxy_recv_result(ret, error_r);
-	*sig_r = proxy_signature_match(data, (size_t)ret);
+	if (result != HAPROXY_READ_COMPLETE)
+		return result;
+	if (*sig_r == PROXY_SIGNATURE_PARTIAL &&
+	    haproxy_reader_shut_down(reader)) {
+		/* A half-closed socket is readable whatever SO_RCVLOWAT
+		   says: the FIN must be noticed here, or the io fires on
+		   every pass until haproxy_timeout. More bytes may have
+		   come before it: a second peek sees all there will be. */
+		result = haproxy_reader_match(reader, sig_r, error_r);
+		if (result != HAPROXY_READ_COMPLETE)
+			return result;
+		if (*sig_r == PROXY_SIGNATURE_PARTIAL)
+			return HAPROXY_READ_CLOSED;
+	}
 	if (*sig_r == PROXY_SIGNATURE_PARTIAL) {
-		reader->peeked = (size_t)ret;
 		return haproxy_reader_set_lowat(reader, reader->peeked + 1,
 						error_r) ?
 			HAPROXY_READ_WAIT : HAPROXY_READ_FAILED;
 	}
 	reader->peeked = 0;
-	if (raised > 0 && !haproxy_reader_set_lowat(reader, 1, error_r))
+	if (raised && !haproxy_reader_set_lowat(reader, 1, error_r))
 		return HAPROXY_READ_FAILED;
 	return HAPROXY_READ_COMPLETE;
 }
@@ -104,17 +146,38 @@ haproxy_reader_take(struct haproxy_reader *reader, void *dest, size_t size,
 	return FALSE;
 }
 
+/* Where the next peek goes: size bytes after the have bytes of header
+   taken so far. The buffer grows to exactly what is asked: a v2 header's
+   length is exact once known, and a dynamic buffer would double past it,
+   holding 128 KiB for the largest header. */
+static unsigned char *
+haproxy_reader_space(struct haproxy_reader *reader, size_t have, size_t size)
+{
+	buffer_t *old = reader->header;
+
+	if (buffer_get_writable_size(old) < have + size) {
+		reader->header = buffer_create_dynamic(default_pool,
+						       have + size);
+		buffer_append(reader->header, old->data, have);
+		buffer_free(&old);
+	}
+	return buffer_get_space_unsafe(reader->header, have, size);
+}
+
 enum haproxy_read_result
 haproxy_reader_read(struct haproxy_reader *reader, struct proxy_header *hdr_r,
 		    struct haproxy_read_error *error_r)
 {
 	size_t have = reader->header == NULL ? 0 : reader->header->used;
-	size_t need = 0;
 
 	for (;;) {
-		size_t room = I_MAX(need, HAPROXY_PEEK_SIZE);
+		/* What the decoder needs at least, and as much more as the
+		   buffer holds: a v1 line shows its end only when it comes. */
+		size_t room = have == 0 ? HAPROXY_PEEK_SIZE :
+			I_MAX(reader->need,
+			      buffer_get_writable_size(reader->header) - have);
 		unsigned char *dest = have == 0 ? t_malloc_no0(room) :
-			buffer_get_space_unsafe(reader->header, have, room);
+			haproxy_reader_space(reader, have, room);
 		const unsigned char *data = have == 0 ? dest :
 			reader->header->data;
 		ssize_t ret = haproxy_recv(reader->fd, dest, room, MSG_PEEK);
@@ -125,7 +188,7 @@ haproxy_reader_read(struct haproxy_reader *reader, struct proxy_header *hdr_r,
 			return haproxy_recv_result(ret, error_r);
 
 		switch (proxy_decode(data, have + (size_t)ret, hdr_r,
-				     &need, &error_r->error)) {
+				     &reader->need, &error_r->error)) {
 		case PROXY_RESULT_INVALID:
 			error_r->data = data;
 			error_r->size = have + (size_t)ret;
@@ -142,8 +205,9 @@ haproxy_reader_read(struct haproxy_reader *reader, struct proxy_header *hdr_r,
 				return HAPROXY_READ_FAILED;
 			if (have == 0) {
 				reader->header = buffer_create_dynamic(
-					default_pool, I_MAX((size_t)ret * 2,
-							    HAPROXY_PEEK_SIZE));
+					default_pool,
+					I_MAX((size_t)ret + reader->need,
+					      HAPROXY_PEEK_SIZE));
 				buffer_append(reader->header, dest,
 					      (size_t)ret);
 			} else {

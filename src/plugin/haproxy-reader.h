@@ -14,8 +14,10 @@ struct haproxy_reader {
 	/* The prefix of a signature seen by the last peek, left in the
 	   socket. */
 	size_t peeked;
-	/* The header bytes taken so far, once there are any. */
+	/* The header bytes taken so far, once there are any, and how many
+	   more the decoder needs at least (exactly, for a v2 header). */
 	buffer_t *header;
+	size_t need;
 };
 
 enum haproxy_read_result {
@@ -50,7 +52,8 @@ size_t haproxy_reader_received(const struct haproxy_reader *reader);
 
 /* Compare what has arrived with the PROXY signatures, taking nothing:
    WAIT while nothing or a prefix of a signature has arrived, COMPLETE
-   with *sig_r FOUND or NONE once the bytes decide, or CLOSED or FAILED.
+   with *sig_r FOUND or NONE once the bytes decide, CLOSED once the peer
+   has closed, or shut down its side after a prefix, or FAILED.
    While a prefix waits in the socket, the socket is readable only once
    more bytes have come (SO_RCVLOWAT), so that the io does not fire
    again and again for bytes that must stay; a decision undoes that. */

@@ -3,6 +3,7 @@
 
 #include "lib.h"
 #include "net.h"
+#include "haproxy-compat.h"
 #include "haproxy-text.h"
 
 static const char haproxy_hex_digits[] = "0123456789abcdef";
@@ -74,8 +75,9 @@ const char *haproxy_ip_str(const struct ip_addr *ip)
 		return str;
 	}
 	/* inet_ntop() writes IPv4-mapped and -compatible addresses with a
-	   dotted quad at the end: let it. */
-	if (ip->family != AF_INET6 ||
+	   dotted quad at the end, and Dovecot 2.4 a link-local address with
+	   its interface: let them. */
+	if (ip->family != AF_INET6 || haproxy_ip_has_scope(ip) ||
 	    (memcmp(bytes, "\0\0\0\0\0\0\0\0\0\0", 10) == 0 &&
 	     ((bytes[10] == 0 && bytes[11] == 0) ||
 	      (bytes[10] == 0xff && bytes[11] == 0xff))))

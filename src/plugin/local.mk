@@ -11,34 +11,43 @@ DOVECOT_MODULE_LDFLAGS = -module -avoid-version -shared
 
 # The plugin's settings as both the plugin and the settings module know them,
 # and the check that both run in the Dovecot they were built against.
+settings_sources = \
+	src/plugin/haproxy-networks.c src/plugin/haproxy-settings.c \
+	src/plugin/haproxy-version.c
 noinst_LTLIBRARIES += src/plugin/libhaproxysettings.la
-src_plugin_libhaproxysettings_la_SOURCES = \
-	src/plugin/haproxy-compat.h \
-	src/plugin/haproxy-networks.c src/plugin/haproxy-networks.h \
-	src/plugin/haproxy-settings.c src/plugin/haproxy-settings.h \
-	src/plugin/haproxy-version.c src/plugin/haproxy-version.h
+src_plugin_libhaproxysettings_la_SOURCES = $(settings_sources) \
+	src/plugin/haproxy-compat.h src/plugin/haproxy-networks.h \
+	src/plugin/haproxy-settings.h src/plugin/haproxy-version.h
 src_plugin_libhaproxysettings_la_CPPFLAGS = $(DOVECOT_MODULE_CPPFLAGS)
 src_plugin_libhaproxysettings_la_CFLAGS = $(DOVECOT_MODULE_CFLAGS)
 
+# The plugin's code but its entry points: the plugin, and the tests and the
+# fuzzer that run it linked with libdovecot and libdovecot-login.
+plugin_sources = \
+	src/plugin/haproxy-compat.c src/plugin/haproxy-policy.c \
+	src/plugin/haproxy-diagnosis.c src/plugin/haproxy-reader.c \
+	src/plugin/haproxy-conn.c src/plugin/haproxy-header.c \
+	src/plugin/haproxy-client.c src/plugin/haproxy-forward.c \
+	src/plugin/haproxy-event.c src/plugin/haproxy-text.c
+noinst_LTLIBRARIES += src/plugin/libhaproxyplugin.la
+src_plugin_libhaproxyplugin_la_SOURCES = $(plugin_sources) \
+	src/plugin/haproxy-policy.h src/plugin/haproxy-diagnosis.h \
+	src/plugin/haproxy-reader.h src/plugin/haproxy-conn.h \
+	src/plugin/haproxy-header.h src/plugin/haproxy-client.h \
+	src/plugin/haproxy-forward.h src/plugin/haproxy-event.h \
+	src/plugin/haproxy-text.h
+src_plugin_libhaproxyplugin_la_CPPFLAGS = $(DOVECOT_MODULE_CPPFLAGS)
+src_plugin_libhaproxyplugin_la_CFLAGS = $(DOVECOT_MODULE_CFLAGS)
+HAPROXY_PLUGIN_LIBS = src/plugin/libhaproxyplugin.la \
+	src/plugin/libhaproxysettings.la $(LIB_PROXY_PROTOCOL)
+
 # The login plugin: login_plugins = haproxy
 login_module_LTLIBRARIES += src/plugin/lib20_haproxy_plugin.la
-src_plugin_lib20_haproxy_plugin_la_SOURCES = \
-	src/plugin/haproxy-plugin.c \
-	src/plugin/haproxy-compat.c \
-	src/plugin/haproxy-policy.c src/plugin/haproxy-policy.h \
-	src/plugin/haproxy-diagnosis.c src/plugin/haproxy-diagnosis.h \
-	src/plugin/haproxy-reader.c src/plugin/haproxy-reader.h \
-	src/plugin/haproxy-conn.c src/plugin/haproxy-conn.h \
-	src/plugin/haproxy-header.c src/plugin/haproxy-header.h \
-	src/plugin/haproxy-client.c src/plugin/haproxy-client.h \
-	src/plugin/haproxy-forward.c src/plugin/haproxy-forward.h \
-	src/plugin/haproxy-event.c src/plugin/haproxy-event.h \
-	src/plugin/haproxy-text.c src/plugin/haproxy-text.h
+src_plugin_lib20_haproxy_plugin_la_SOURCES = src/plugin/haproxy-plugin.c
 src_plugin_lib20_haproxy_plugin_la_CPPFLAGS = $(DOVECOT_MODULE_CPPFLAGS)
 src_plugin_lib20_haproxy_plugin_la_CFLAGS = $(DOVECOT_MODULE_CFLAGS)
 src_plugin_lib20_haproxy_plugin_la_LDFLAGS = $(DOVECOT_MODULE_LDFLAGS)
-src_plugin_lib20_haproxy_plugin_la_LIBADD = \
-	src/plugin/libhaproxysettings.la $(LIB_PROXY_PROTOCOL)
+src_plugin_lib20_haproxy_plugin_la_LIBADD = $(HAPROXY_PLUGIN_LIBS)
 
 # The settings module: the config process loads it from $(moduledir)/settings,
 # so that doveconf knows and checks the plugin's settings.

@@ -54,3 +54,10 @@ bench_runs += bench-mixed
 bench-mixed: all
 	env $(SANDBOX_ENV) $(PYTHON3) -B $(top_srcdir)/tests/bench/bench-mixed.py
 EXTRA_DIST += tests/bench/bench-mixed.py
+
+# The largest v2 headers, whatever their TLVs: instructions, CPU time and
+# memory per client against a plain header.
+bench_runs += bench-tlvs
+bench-tlvs: all
+	env $(SANDBOX_ENV) $(PYTHON3) -B $(top_srcdir)/tests/bench/bench-tlvs.py
+EXTRA_DIST += tests/bench/bench-tlvs.py

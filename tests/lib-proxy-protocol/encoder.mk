@@ -5,4 +5,5 @@ TESTS += tests/lib-proxy-protocol/test-encoder
 tests_lib_proxy_protocol_test_encoder_SOURCES = tests/lib-proxy-protocol/test-encoder.c
 tests_lib_proxy_protocol_test_encoder_CPPFLAGS = $(LIB_PROXY_PROTOCOL_CPPFLAGS)
 tests_lib_proxy_protocol_test_encoder_CFLAGS = $(PROXY_CFLAGS) $(CMOCKA_CFLAGS)
-tests_lib_proxy_protocol_test_encoder_LDADD = $(LIB_PROXY_PROTOCOL) $(CMOCKA_LIBS)
+tests_lib_proxy_protocol_test_encoder_LDADD = $(LIB_PROXY_PROTOCOL_UNDER_TEST) \
+	$(CMOCKA_LIBS)

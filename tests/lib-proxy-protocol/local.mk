@@ -37,7 +37,8 @@ EXTRA_DIST += tests/lib-proxy-protocol/cmocka-missing.sh
 unit_common = tests/lib-proxy-protocol/test-common.c tests/lib-proxy-protocol/test-common.h
 unit_cppflags = $(LIB_PROXY_PROTOCOL_CPPFLAGS) -I$(top_srcdir)/tests/lib-proxy-protocol
 unit_cflags = $(PROXY_CFLAGS) $(CMOCKA_CFLAGS)
-unit_ldadd = tests/lib-proxy-protocol/libtestvectors.la $(LIB_PROXY_PROTOCOL) $(CMOCKA_LIBS)
+unit_ldadd = tests/lib-proxy-protocol/libtestvectors.la \
+	$(LIB_PROXY_PROTOCOL_UNDER_TEST) $(CMOCKA_LIBS)
 
 tests_lib_proxy_protocol_test_decoder_v1_SOURCES = tests/lib-proxy-protocol/test-decoder-v1.c $(unit_common)
 tests_lib_proxy_protocol_test_decoder_v1_CPPFLAGS = $(unit_cppflags)
@@ -88,50 +89,52 @@ tests_lib_proxy_protocol_test_crc32c_hw_CPPFLAGS = $(unit_cppflags)
 tests_lib_proxy_protocol_test_crc32c_hw_CFLAGS = $(unit_cflags)
 tests_lib_proxy_protocol_test_crc32c_hw_LDADD = $(unit_ldadd)
 
-# make coverage: the tests above built again with --coverage in coverage/,
-# apart from the normal build, run, and then gcovr's line and branch
-# figures for the decoder and CRC32C.
-coverage_dir = coverage
-coverage_sources = src/lib-proxy-protocol/proxy-decoder.c \
-	src/lib-proxy-protocol/crc32c.c \
-	tests/lib-proxy-protocol/test-vectors.c tests/lib-proxy-protocol/test-common.c
-coverage_objects = $(coverage_dir)/proxy-decoder.o $(coverage_dir)/crc32c.o \
-	$(coverage_dir)/test-vectors.o $(coverage_dir)/test-common.o
-coverage_cc = $(CC) -std=gnu99 -O0 -g --coverage $(unit_cppflags) \
-	$(CMOCKA_CFLAGS)
+# make coverage (configure --enable-coverage): the library built again with
+# --coverage, which the unit tests link instead of the plain one, and
+# gcovr's line and branch figures for all of it once they have run. The
+# plugin keeps the plain library: its login processes, chrooted and
+# unprivileged, could not write the counts. Below 95% of lines or of
+# branches, make coverage fails.
+if COVERAGE
+check_LTLIBRARIES += tests/lib-proxy-protocol/libproxyprotocol-coverage.la
+tests_lib_proxy_protocol_libproxyprotocol_coverage_la_SOURCES = \
+	$(lib_proxy_protocol_sources) $(lib_proxy_protocol_headers)
+tests_lib_proxy_protocol_libproxyprotocol_coverage_la_CFLAGS = \
+	$(PROXY_CFLAGS) --coverage
+# Its users link the counting runtime through it.
+tests_lib_proxy_protocol_libproxyprotocol_coverage_la_LIBADD = -lgcov
+LIB_PROXY_PROTOCOL_UNDER_TEST = \
+	tests/lib-proxy-protocol/libproxyprotocol-coverage.la
+else
+LIB_PROXY_PROTOCOL_UNDER_TEST = $(LIB_PROXY_PROTOCOL)
+endif
+coverage_tests = $(decoder_unit_tests) tests/lib-proxy-protocol/test-encoder
+coverage_min = 95
 # gcovr matches filters against absolute paths without "..", so the
 # recipe sets root to the source directory's real path first.
-coverage_gcovr = gcovr --root "$$root" --object-directory $(coverage_dir) \
-	--filter "$$root/src/lib-proxy-protocol/proxy-decoder\.c" \
-	--filter "$$root/src/lib-proxy-protocol/crc32c\.c"
+coverage_gcovr = gcovr --root "$$root" --object-directory "$$build" \
+	--filter "$$root/src/lib-proxy-protocol/" "$$build"
 
 coverage:
+if COVERAGE
 	@command -v gcovr >/dev/null || \
 		{ echo "make coverage needs gcovr (Debian: gcovr)" >&2; \
 		  exit 1; }
-	$(AM_V_at)rm -rf $(coverage_dir) && $(MKDIR_P) $(coverage_dir)
-	$(AM_V_at)for src in $(coverage_sources); do \
-		$(coverage_cc) -c $(top_srcdir)/$$src \
-			-o $(coverage_dir)/`basename $$src .c`.o || exit 1; \
-	done
-	$(AM_V_at)for test in $(decoder_unit_tests); do \
-		name=`basename $$test`; \
-		$(coverage_cc) -o $(coverage_dir)/$$name \
-			$(top_srcdir)/$$test.c \
-			$(coverage_objects) \
-			$(CMOCKA_LIBS) || exit 1; \
-	done
-	$(AM_V_at)for test in $(decoder_unit_tests); do \
-		name=`basename $$test`; \
-		$(coverage_dir)/$$name >$(coverage_dir)/$$name.tap || \
-			{ cat $(coverage_dir)/$$name.tap; exit 1; }; \
-	done
-	$(AM_V_at)root=`cd $(top_srcdir) && pwd`; \
+	$(AM_V_at)find src/lib-proxy-protocol -name '*coverage_la-*.gcda' \
+		-delete
+	$(AM_V_at)$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(coverage_tests)'
+	$(AM_V_at)root=`cd $(top_srcdir) && pwd`; build=`pwd`; \
 		$(coverage_gcovr) && \
-		$(coverage_gcovr) --branches --print-summary
+		$(coverage_gcovr) --branches --print-summary \
+			--fail-under-line $(coverage_min) \
+			--fail-under-branch $(coverage_min)
+else
+	@echo "make coverage: configure with --enable-coverage first" >&2; \
+		exit 1
+endif
 
 clean-local: coverage-clean
 coverage-clean:
-	-rm -rf $(coverage_dir)
+	-find . -name '*.gcda' -o -name '*.gcno' | xargs rm -f
 
 .PHONY: coverage coverage-clean

@@ -410,13 +410,26 @@ static void test_v2_unix_path_padding(void **state)
 	for (i = 16 + 16; i < 16 + PROXY_V2_UNIX_PATH_LENGTH; i++)
 		assert_int_equal(buf[i], 0);
 
-	/* A path that fills the field has no NUL, and one more is too long. */
+	/* A path that fills the field has no NUL, and one more is too long,
+	   on either side. */
 	memset(long_path, 'x', sizeof(long_path));
 	hdr.src.path.data = long_path;
 	hdr.src.path.size = PROXY_V2_UNIX_PATH_LENGTH;
 	encode_ok(&hdr, NULL, 0);
 	hdr.src.path.size++;
 	encode_fails(&hdr, NULL, 0);
+	hdr.src.path = BYTES("/run/client.sock");
+	hdr.dst.path.data = long_path;
+	hdr.dst.path.size = PROXY_V2_UNIX_PATH_LENGTH + 1;
+	encode_fails(&hdr, NULL, 0);
+
+	/* No path at all: the field is all NULs. */
+	hdr.src.path.data = NULL;
+	hdr.src.path.size = 0;
+	hdr.dst.path = BYTES("/run/dovecot/imap-login");
+	encode_ok(&hdr, NULL, 0);
+	for (i = 16; i < 16 + PROXY_V2_UNIX_PATH_LENGTH; i++)
+		assert_int_equal(buf[i], 0);
 }
 
 typedef void set_tlv_t(struct proxy_header *hdr);
@@ -428,6 +441,25 @@ static void set_netns(struct proxy_header *hdr) { hdr->netns = BYTES("blue"); }
 static void set_crc32c(struct proxy_header *hdr) { hdr->crc32c = true; }
 static void set_ssl(struct proxy_header *hdr) { hdr->ssl.present = true; }
 static void set_ssl_all(struct proxy_header *hdr) { set_all_ssl(&hdr->ssl); }
+
+/* v1 has no TLVs: each alone makes a header it cannot write. */
+static void test_v1_rejects_each_tlv(void **state)
+{
+	static set_tlv_t *const set[] = {
+		set_alpn, set_authority, set_unique_id, set_netns,
+		set_crc32c, set_ssl,
+	};
+	struct proxy_header hdr;
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < N_ELEMENTS(set); i++) {
+		hdr = header(1, PROXY_CMD_PROXY, PROXY_AF_INET,
+			     PROXY_TRANSPORT_STREAM);
+		set[i](&hdr);
+		encode_fails(&hdr, NULL, 0);
+	}
+}
 
 /* Each TLV alone, on each family: it is the only TLV and decodes back. */
 static void test_v2_each_tlv_alone(void **state)
@@ -680,7 +712,18 @@ static void test_buffer_too_small(void **state)
 
 static void test_invalid_headers(void **state)
 {
+	static const size_t ssl_fields[] = {
+		offsetof(struct proxy_ssl, version),
+		offsetof(struct proxy_ssl, cn),
+		offsetof(struct proxy_ssl, cipher),
+		offsetof(struct proxy_ssl, sig_alg),
+		offsetof(struct proxy_ssl, key_alg),
+		offsetof(struct proxy_ssl, group),
+		offsetof(struct proxy_ssl, sig_scheme),
+		offsetof(struct proxy_ssl, client_cert),
+	};
 	struct proxy_header hdr;
+	unsigned int i;
 
 	(void)state;
 	hdr = v2_inet();
@@ -703,13 +746,23 @@ static void test_invalid_headers(void **state)
 	hdr.transport = (enum proxy_transport)3;
 	encode_fails(&hdr, NULL, 0);
 
-	/* SSL fields are not dropped silently when the TLV is off. */
+	/* SSL fields are not dropped silently when the TLV is off: all of
+	   them, or any one. */
 	hdr = v2_inet();
 	set_all_ssl(&hdr.ssl);
 	hdr.ssl.present = false;
 	encode_fails(&hdr, NULL, 0);
+	for (i = 0; i < N_ELEMENTS(ssl_fields); i++) {
+		hdr = v2_inet();
+		*(struct proxy_bytes *)((char *)&hdr.ssl + ssl_fields[i]) =
+			BYTES("x");
+		encode_fails(&hdr, NULL, 0);
+	}
 	hdr = v2_inet();
-	hdr.ssl.cn = BYTES("alice");
+	hdr.ssl.client = PROXY_SSL_CLIENT_SSL;
+	encode_fails(&hdr, NULL, 0);
+	hdr = v2_inet();
+	hdr.ssl.verify = 1;
 	encode_fails(&hdr, NULL, 0);
 }
 
@@ -721,6 +774,7 @@ int main(void)
 		cmocka_unit_test(test_v1_tcp6_longest),
 		cmocka_unit_test(test_v1_unknown),
 		cmocka_unit_test(test_v1_rejects_what_it_cannot_carry),
+		cmocka_unit_test(test_v1_rejects_each_tlv),
 		cmocka_unit_test(test_v2_every_address_kind),
 		cmocka_unit_test(test_v2_inet_bytes),
 		cmocka_unit_test(test_v2_unix_path_padding),

@@ -143,6 +143,47 @@ static void test_vendor_other_types(void **state)
 	}
 }
 
+/* A textual ID of 255 bytes is one, 256 bytes are not, and the encoder
+   refuses what the decoder would: no ID, a text that is none, a buffer
+   too small. */
+static void test_vendor_limits(void **state)
+{
+	unsigned char data[1 + PROXY_VENDOR_ID_MAX_LENGTH + 1];
+	struct proxy_vendor_value value;
+	const char *reason = NULL;
+	struct proxy_tlv t;
+	unsigned char buf[8];
+	uint8_t type;
+
+	(void)state;
+	data[0] = 0x01;
+	memset(data + 1, 'v', sizeof(data) - 1);
+	t.type = PROXY_TLV_AWS;
+	t.value.data = data;
+	t.value.size = 1 + PROXY_VENDOR_ID_MAX_LENGTH;
+	assert_int_equal(proxy_vendor_decode(&t, &value, &reason), 1);
+	t.value.size++;
+	assert_int_equal(proxy_vendor_decode(&t, &value, &reason), -1);
+	assert_string_equal(reason, "longer than 255 bytes");
+
+	memset(&value, 0, sizeof(value));
+	value.id = PROXY_VENDOR_AWS_VPCE_ID;
+	value.text.data = data + 1;
+	value.text.size = PROXY_VENDOR_ID_MAX_LENGTH + 1;
+	assert_int_equal(proxy_vendor_encode(&value, &type, NULL, 0), 0);
+	value.text.data = (const unsigned char *)"vpce 1";
+	value.text.size = 6;
+	assert_int_equal(proxy_vendor_encode(&value, &type, buf,
+					     sizeof(buf)), 0);
+	value.text.data = (const unsigned char *)"vpce-0a1b2c3d";
+	value.text.size = 13;
+	assert_int_equal(proxy_vendor_encode(&value, &type, buf,
+					     sizeof(buf)), 0);
+	value.id = PROXY_VENDOR_ID_COUNT;
+	assert_int_equal(proxy_vendor_encode(&value, &type, buf,
+					     sizeof(buf)), 0);
+}
+
 static void test_vendor_names(void **state)
 {
 	enum proxy_vendor_id id;
@@ -177,6 +218,7 @@ int main(void)
 		cmocka_unit_test(test_vendor_gcp),
 		cmocka_unit_test(test_vendor_alibaba),
 		cmocka_unit_test(test_vendor_other_types),
+		cmocka_unit_test(test_vendor_limits),
 		cmocka_unit_test(test_vendor_names),
 		cmocka_unit_test(test_vendor_number_sizes),
 	};

@@ -20,6 +20,8 @@ plugin_tests = \
 	tests/plugin/test_forward_fields.py \
 	tests/plugin/test_nginx.py \
 	tests/plugin/test_busy.py \
+	tests/plugin/test_half_close.py \
+	tests/plugin/test_limits.py \
 	tests/plugin/test_local_name.py \
 	tests/plugin/test_ipv6.py \
 	tests/plugin/test_authority_cn.py \
@@ -46,16 +48,29 @@ tests_plugin_test_diagnosis_CPPFLAGS = $(LIB_PROXY_PROTOCOL_CPPFLAGS) \
 tests_plugin_test_diagnosis_CFLAGS = $(PROXY_CFLAGS) $(CMOCKA_CFLAGS)
 tests_plugin_test_diagnosis_LDADD = $(LIB_PROXY_PROTOCOL) $(CMOCKA_LIBS)
 
+# The plugin's own code linked with the Dovecot it is built for, libdovecot
+# and libdovecot-login, and run: cmocka tests of what needs no login
+# process around it.
+plugin_unit_tests = tests/plugin/test-text tests/plugin/test-conn
 if HAVE_CMOCKA
-check_PROGRAMS += tests/plugin/test-text
-TESTS += tests/plugin/test-text
+check_PROGRAMS += $(plugin_unit_tests)
+TESTS += $(plugin_unit_tests)
 endif
-tests_plugin_test_text_SOURCES = tests/plugin/test-text.c \
-	src/plugin/haproxy-text.c src/plugin/haproxy-text.h
-tests_plugin_test_text_CPPFLAGS = $(DOVECOT_MODULE_CPPFLAGS) \
-	-I$(top_srcdir)/src/plugin
-tests_plugin_test_text_CFLAGS = $(DOVECOT_MODULE_CFLAGS) $(CMOCKA_CFLAGS)
-# dovecot-config's LIBDOVECOT has no run path: libdovecot.so is not in the
-# system's library path.
-tests_plugin_test_text_LDFLAGS = -Wl,-rpath,$(dovecot_pkglibdir)
-tests_plugin_test_text_LDADD = $(LIBDOVECOT) $(CMOCKA_LIBS)
+plugin_unit_cppflags = $(DOVECOT_MODULE_CPPFLAGS) -I$(top_srcdir)/src/plugin
+plugin_unit_cflags = $(DOVECOT_MODULE_CFLAGS) $(CMOCKA_CFLAGS)
+plugin_unit_ldadd = $(HAPROXY_PLUGIN_LIBS) $(LIBDOVECOT_LOGIN) $(LIBDOVECOT) \
+	$(CMOCKA_LIBS)
+# Dovecot's libraries are not where the dynamic linker looks.
+plugin_unit_ldflags = -Wl,-rpath,$(dovecot_pkglibdir)
+
+tests_plugin_test_text_SOURCES = tests/plugin/test-text.c
+tests_plugin_test_text_CPPFLAGS = $(plugin_unit_cppflags)
+tests_plugin_test_text_CFLAGS = $(plugin_unit_cflags)
+tests_plugin_test_text_LDADD = $(plugin_unit_ldadd)
+tests_plugin_test_text_LDFLAGS = $(plugin_unit_ldflags)
+
+tests_plugin_test_conn_SOURCES = tests/plugin/test-conn.c
+tests_plugin_test_conn_CPPFLAGS = $(plugin_unit_cppflags)
+tests_plugin_test_conn_CFLAGS = $(plugin_unit_cflags)
+tests_plugin_test_conn_LDADD = $(plugin_unit_ldadd)
+tests_plugin_test_conn_LDFLAGS = $(plugin_unit_ldflags)

@@ -5,7 +5,9 @@
    every length and place come up. It pins the README's "Logs and events":
    the lines name the peer as rip, and on Dovecot 2.3 the events' address
    fields (remote_ip, src_ip, ...) are these strings, which must read as
-   Dovecot's own do. It uses Dovecot's data stack, so this test links
+   Dovecot's own do; a link-local address keeps its interface as Dovecot
+   2.4's net_ip2addr() writes it. Bytes from the wire come out printable
+   and cut where told. It uses Dovecot's data stack, so this test links
    libdovecot. */
 
 #include "lib.h"
@@ -203,6 +205,61 @@ static void test_ip_port(void **state)
 	assert_string_equal(str, "192.0.2.1:65535");
 }
 
+/* ip as the Dovecot built against writes it. */
+static void assert_like_dovecot(const struct ip_addr *ip)
+{
+	assert_string_equal(ip_str(ip), net_ip2addr(ip));
+}
+
+/* A link-local address keeps its interface, as a peer's address from
+   accept() has it on Dovecot 2.4. 2.3's struct ip_addr has no place for
+   it, and its net_addr2ip() refuses the text: the address alone then. */
+static void test_ip_str_scope(void **state)
+{
+	static const char *const addresses[] = {
+		"fe80::1%lo", "fe80::a:b:c:d%lo", "2001:db8::1%lo",
+	};
+	struct ip_addr ip;
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < N_ELEMENTS(addresses); i++) {
+		i_zero(&ip);
+		if (net_addr2ip(addresses[i], &ip) < 0) {
+			assert_int_equal(net_addr2ip(t_strcut(addresses[i], '%'),
+						     &ip), 0);
+		}
+		assert_like_dovecot(&ip);
+	}
+}
+
+static void test_escape(void **state)
+{
+	(void)state;
+	assert_string_equal(haproxy_escape("plain text", 10, 64),
+			    "plain text");
+	assert_string_equal(haproxy_escape("a\tb\\c\"d\x7f\xff", 9, 64),
+			    "a\\x09b\\x5cc\\x22d\\x7f\\xff");
+	assert_string_equal(haproxy_escape("\0\r\n", 3, 64),
+			    "\\x00\\x0d\\x0a");
+	/* Cut after max bytes, escaped or not. */
+	assert_string_equal(haproxy_escape("abcdef", 6, 4), "abcd...");
+	assert_string_equal(haproxy_escape("\x01\x02\x03", 3, 2),
+			    "\\x01\\x02...");
+	assert_string_equal(haproxy_escape("ab\x01", 3, 2), "ab...");
+	assert_string_equal(haproxy_escape("", 0, 4), "");
+}
+
+static void test_hex_byte(void **state)
+{
+	(void)state;
+	assert_string_equal(p_haproxy_hex_byte(pool_datastack_create(),
+					       "haproxy_tlv_", 0xe5),
+			    "haproxy_tlv_0xe5");
+	assert_string_equal(p_haproxy_hex_byte(pool_datastack_create(), "",
+					       0x0a), "0x0a");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -211,6 +268,9 @@ int main(void)
 		cmocka_unit_test(test_random_ipv6),
 		cmocka_unit_test(test_random_ipv4),
 		cmocka_unit_test(test_ip_port),
+		cmocka_unit_test(test_ip_str_scope),
+		cmocka_unit_test(test_escape),
+		cmocka_unit_test(test_hex_byte),
 	};
 	int ret;
 

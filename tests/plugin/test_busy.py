@@ -309,13 +309,8 @@ def cases(t, dc, mode):
 
 def main(t):
     dut = dovecot_under_test()
-    default = "one client per imap-login" + (
-        ", accepted by the master" if dut.master_accepts else "")
     with Sandbox() as sb:
-        for name, mode, lines in (
-                ("long-lived", "long-lived imap-login",
-                 dut.long_lived("imap-login")),
-                ("default", default, "")):
+        for name, mode, lines in dut.process_modes("imap-login"):
             dc = Dovecot(sb, [Listener("imap", "imap-proxy", haproxy=True)],
                          plugin_dir=plugin_dir(), name=name,
                          haproxy_trusted_networks=f"{PROXY_IP} {MESH_IP}",

@@ -7,6 +7,8 @@ shipped example conf.d/30-haproxy.conf.
   service with no haproxy = yes listener never reads the list, as
   Dovecot's own parser does not: it keeps serving.
 - An empty list trusts nobody, and the warning says why.
+- haproxy_timeout must fit the timers in milliseconds: a longer one stops
+  the login process at start, as an invalid network does.
 - The example for the Dovecot under test, conf.d/2.3 or conf.d/2.4,
   passes its doveconf, and included into a sandbox configuration (only the
   trusted networks and the ports changed) it serves headers on its four
@@ -103,6 +105,30 @@ def other_service(t, sb):
              "crashed")
 
 
+def timeout_bound(t, sb):
+    """haproxy_timeout whose milliseconds do not fit the timers: 4294968 s
+    would wrap around to 704 ms. The largest that fits still serves."""
+    dc = Dovecot(sb, [Listener("imap", "imap-proxy", haproxy=True)],
+                 plugin_dir=plugin_dir(), haproxy_timeout="4294968s",
+                 extra_config=LOGIN_AT_START, name="dovecot-timeout")
+    with dc:
+        with t.check("haproxy_timeout = 4294968s: the login process stops "
+                     "with one fatal error that gives the bound"):
+            expected = ("imap-login: Fatal: haproxy_timeout (4294968 s) "
+                        "must be at most 2147483 s")
+            dc.wait_for_log(re.escape(expected) + "$")
+            fatal = re.findall(r"\S+: Fatal: .*", dc.log_text())
+            assert set(fatal) == {expected}, fatal
+    dc = Dovecot(sb, [Listener("imap", "imap-proxy", haproxy=True)],
+                 plugin_dir=plugin_dir(), haproxy_timeout="2147483s",
+                 name="dovecot-timeout-max")
+    with dc:
+        with t.check("haproxy_timeout = 2147483s: a header is read"):
+            reply = run_client(dc.listener("imap-proxy"), "-2",
+                               data=b"a LOGOUT\r\n").stdout
+            assert b"\r\na OK " in reply, reply
+
+
 def empty_list(t, sb):
     dc = Dovecot(sb, [Listener("imap", "imap-proxy", haproxy=True)],
                  plugin_dir=plugin_dir(), haproxy_trusted_networks="",
@@ -176,6 +202,7 @@ def main(t):
                       "10.0.0.0/33")
         invalid_entry(t, sb, "dovecot-word", "nonsense", "nonsense")
         other_service(t, sb)
+        timeout_bound(t, sb)
         empty_list(t, sb)
         example(t, sb)
 

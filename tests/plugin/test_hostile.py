@@ -302,6 +302,14 @@ def main(t):
                 field = header_finished(dc, port, mark).get("haproxy_tlv_0xe5")
                 assert field == value[:128].hex(), field
 
+            with t.check("v2 with an empty ALPN, UNIQUE_ID and NETNS: "
+                         "accepted, the login process lives"):
+                data = header("--src", SRC, "--dst", DST, "--tlv", "0x01:",
+                              "--tlv", "0x05:", "--tlv", "0x30:", "--ssl")
+                port, mark = cases.accepted(data, "127.0.0.9")
+                event = header_finished(dc, port, mark)
+                assert event.get("haproxy_ssl") == "yes", event
+
             with t.check("header and IMAP command in one segment: the "
                          "command is answered"):
                 mark = dc.log_mark()

@@ -81,6 +81,18 @@ DST = f"{DOVECOT_IP}:143"
 HEADER_FINISHED = ("haproxy_finished", "event=haproxy_header_finished")
 
 
+def cpu_seconds(pid):
+    """utime + stime of process pid (stat(5)), or None once it has
+    exited."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    # Fields 14 and 15; the split begins at field 3.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def exported_event(dovecot, name, pattern=".*", since=0):
     """The first event called name exported to the log after offset
     since whose JSON matches regex pattern, waiting for it; as a dict.

@@ -350,6 +350,16 @@ class Dovecot23:
         return self._block(f"service {service}",
                            ["service_count = 0", *lines])
 
+    def process_modes(self, service):
+        """(name, description, settings) of the two ways a login service
+        runs: one long-lived process for every client, and its default,
+        one client per process, whose client the master accepts from
+        2.4.2 on."""
+        default = f"one client per {service}" + (
+            ", accepted by the master" if self.master_accepts else "")
+        return [("long-lived", f"long-lived {service}",
+                 self.long_lived(service)), ("default", default, "")]
+
     def metric(self, name, event_filter, group_by=(), fields=(),
                exporter=None):
         """A metric of the events event_filter selects, with a sub-metric
