@@ -333,8 +333,9 @@ def waiting_process(dovecot, endpoint, sock, since, timer=None, again=None,
                     armed_after, sleep_seen = began, None
                     seen = f"process {pid} has fd {fd}, not polled yet"
                 else:
-                    if again is None or again.armed_by is not None:
-                        armed_by = armed_by or time.monotonic()
+                    # The fd may be polled before the timer is armed (a
+                    # process preempted in between): only a process asleep
+                    # since has armed it for certain, below.
                     sleep = _epoll_wait_timeout(pid)
                     switches = context_switches(pid)
                     seen_at = time.monotonic()

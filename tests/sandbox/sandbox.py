@@ -36,6 +36,7 @@ import io
 import imaplib
 import os
 import poplib
+import random
 import re
 import shutil
 import signal
@@ -70,6 +71,9 @@ TIMEOUT = 20.0
 # every listener up) or to exit once told to.
 START_TIMEOUT = 60.0
 PASSWORD = "secret"       # every user's password unless set otherwise
+# Servers' ports are picked from here up to the kernel's ephemeral range
+# (Sandbox.free_port()): above the ports of real services.
+PORTS_FROM = 20000
 
 # The login lines show the client as the proxy reported it (rip, lip) and
 # the peer that really connected (real_rip, real_lip). Empty ones are left
@@ -614,14 +618,22 @@ class Sandbox:
             raise
 
     def free_port(self, address):
-        """A port free on address now; the sandbox never hands it out again."""
+        """A port free on address now; the sandbox never hands it out again.
+        It is below the kernel's ephemeral range, from which any socket
+        that connects, here or in another test, takes its port at any time:
+        one of those could take it before the server binds it."""
+        first_ephemeral = _ephemeral_ports()[0]
         while True:
+            port = random.randrange(PORTS_FROM, first_ephemeral)
+            if port in self._ports:
+                continue
             with socket.socket(_family(address), socket.SOCK_STREAM) as s:
-                s.bind((address, 0))
-                port = s.getsockname()[1]
-            if port not in self._ports:
-                self._ports.add(port)
-                return port
+                try:
+                    s.bind((address, port))
+                except OSError:
+                    continue
+            self._ports.add(port)
+            return port
 
     def close(self):
         """Stops every server, checks that no process refers to the sandbox
@@ -645,6 +657,13 @@ class Sandbox:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def _ephemeral_ports():
+    """The kernel's range of ports for sockets that connect, (low, high)."""
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+        low, high = f.read().split()
+    return int(low), int(high)
 
 
 def _family(address):
