@@ -111,11 +111,11 @@ def timeout_bound(t, sb):
     dc = Dovecot(sb, [Listener("imap", "imap-proxy", haproxy=True)],
                  plugin_dir=plugin_dir(), haproxy_timeout="4294968s",
                  extra_config=LOGIN_AT_START, name="dovecot-timeout")
-    with dc:
+    expected = ("imap-login: Fatal: haproxy_timeout (4294968 s) "
+                "must be at most 2147483 s")
+    with dc.provokes(re.escape(expected)):
         with t.check("haproxy_timeout = 4294968s: the login process stops "
                      "with one fatal error that gives the bound"):
-            expected = ("imap-login: Fatal: haproxy_timeout (4294968 s) "
-                        "must be at most 2147483 s")
             dc.wait_for_log(re.escape(expected) + "$")
             fatal = re.findall(r"\S+: Fatal: .*", dc.log_text())
             assert set(fatal) == {expected}, fatal

@@ -155,7 +155,9 @@ def code_fields(code):
         ("event_add_ip", "key"): set(),
         ("haproxy_facts_add", "key"): set(),
         # facts_add_vendor(): haproxy_ and an endpoint ID's name.
-        ("haproxy_facts_add_forward", "key"): vendor_fields(),
+        ("haproxy_facts_add_forward", 'p_strconcat(facts->pool, '
+         '"haproxy_", proxy_vendor_id_name(vendor_r->id), NULL)'):
+        vendor_fields(),
         # haproxy_tlv_0xNN
         ("haproxy_facts_add", 'p_haproxy_hex_byte(facts->pool, '
          '"haproxy_tlv_", tlv.type)'): {"haproxy_tlv_0x"}})
