@@ -24,6 +24,8 @@ hostile bytes out of them. The README promises pinned here:
 Passwords tell the outcomes apart, as in test_tls.py: "someone" has
 PASSWORD and "certuser" CERT_PASSWORD, so LOGIN someone CERT_PASSWORD
 succeeds only as certuser, when the CN replaced the user name.
+
+README: "What the plugin does with a header" (SSL, AUTHORITY).
 """
 
 import re

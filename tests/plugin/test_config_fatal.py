@@ -14,6 +14,8 @@ would need the setting, with one clear error. The promises pinned here:
   stops Dovecot at start ("Unknown setting"); without one, a Dovecot 2.4
   login process with the plugin stops with "Cannot read the plugin's
   settings" and names the module, while Dovecot 2.3 serves as before.
+
+README: "Configure" and "Kubernetes and direct clients".
 """
 
 import re

@@ -25,6 +25,9 @@ haproxy = yes listener:
 
 The positive cases (the right endpoint logs in, with and without the
 client's fields) show that the refusals are the binding's doing.
+
+README: "Users bound to a private endpoint" and "Forward fields: what auth
+can rely on".
 """
 
 import base64

@@ -22,6 +22,9 @@ socket's io: a last case sends the FIN while the login process is
 stopped (SIGSTOP) and continues it past the timeout. Every case runs with
 a long-lived imap-login and with imap-login in its default mode, one
 client per process.
+
+README: "Kubernetes and direct clients" (a peer in both lists that has
+sent part of a signature) and "Logs and events" (result disconnected).
 """
 
 import re

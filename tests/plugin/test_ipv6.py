@@ -26,6 +26,9 @@ pinned here:
 
 The formatter behind the plugin's own address text, haproxy_ip_str(), is
 checked against inet_ntop() in test-text.c.
+
+README: "What the plugin does with a header", "Kubernetes and direct
+clients" and "Logs and events".
 """
 
 import re

@@ -24,6 +24,9 @@ stays bounded, whatever its values and TLVs.
 
 One long-lived imap-login serves every client, so they share its auth
 connection and whatever a header leaves behind.
+
+README: "What the plugin does with a header" (the fields of TLVs it does
+not interpret) and "Forward fields: what auth can rely on" (bounded).
 """
 
 import base64

@@ -23,6 +23,8 @@ imap_*); 2.3 gives a mail process no local name, not even for TLS SNI":
   2.3 never tells a mail process the local name, so there the block's
   pop3_* settings apply to nobody, not even to a direct TLS client that
   sent the name as SNI, which this test shows next to it.
+
+README: "What the plugin does with a header" (AUTHORITY).
 """
 
 import ssl

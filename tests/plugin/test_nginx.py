@@ -18,6 +18,9 @@ with the line nginx sent. The fix works: the same nginx logs a client in
 whose address is of its listening family, with the header's address. An
 nginx that sends v2 (proxy_protocol v2) carries the mixed case, as IPv6;
 one that cannot is reported as skipped.
+
+README: "Configure" (nginx's side) and "Logs and events" (one line per
+rejection, with the usual fix).
 """
 
 import re

@@ -17,6 +17,9 @@ crash, no leak, no fd left open):
 - Once its connections are done, each old login process exits, with no
   Fatal line, Panic or signal in the log; connections after the reload go
   to a new process, whose header works as always.
+
+README: "Configure" (a header not complete within haproxy_timeout is
+cut off).
 """
 
 import re

@@ -10,6 +10,8 @@ HAProxy with PROXY v1 and v2 show the client's address, and the plugin's
 debug line says that it read the header. With long-lived processes,
 logins go on until each of the two processes has served one. Skipped
 where Dovecot has no service_reuse_port.
+
+README: "Supported Dovecot versions" (service_reuse_port).
 """
 
 import re

@@ -23,6 +23,9 @@ these haproxy_* fields, no more, no fewer.
 "ALPN is passed on to login-common": Dovecot 2.4's refuses a client whose
 ALPN is not its protocol (README, "What Dovecot 2.4 does differently"),
 so an ALPN of odd bytes is checked on the header's event alone there.
+
+README: "What the plugin does with a header" and "What Dovecot 2.4 does
+differently".
 """
 
 import hashlib

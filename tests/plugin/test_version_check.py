@@ -16,6 +16,9 @@ thing, and stops its process with one line naming both versions:
 - version_ignore = yes, on the Dovecot built for: Dovecot then keeps its
   version from its processes, so the plugin cannot check and refuses as
   well, saying so; the settings module lets the config process run.
+
+README: "Supported Dovecot versions" (a plugin binary is built for one
+Dovecot: the refusal).
 """
 
 import contextlib
