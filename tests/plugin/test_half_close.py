@@ -53,6 +53,17 @@ PAST = 0.05
 V2_SIGNATURE = b"\r\n\r\n\x00\r\nQUIT\n"
 
 
+def looked_at(dc, listener, sock, began, sent, timer=None):
+    """Sends sent once the login process waits for sock's connection, and
+    returns its Waiting once it has looked at them and sleeps again (until
+    timer, if given)."""
+    waiting = waiting_process(dc, listener, sock, began)
+    slept = context_switches(waiting.pid)
+    sock.sendall(sent)
+    return waiting_process(dc, listener, sock, began, timer=timer,
+                           again=waiting, slept_since=slept)
+
+
 def half_close(dc, source, sent):
     """Connects from source, sends sent once the login process waits for
     the connection, and shuts down our side once it has looked at them.
@@ -63,11 +74,7 @@ def half_close(dc, source, sent):
     began = time.monotonic()
     with proxy_connect(listener, source) as sock:
         port = sock.getsockname()[1]
-        waiting = waiting_process(dc, listener, sock, began)
-        slept = context_switches(waiting.pid)
-        sock.sendall(sent)
-        waiting = waiting_process(dc, listener, sock, began, again=waiting,
-                                  slept_since=slept)
+        waiting = looked_at(dc, listener, sock, began, sent)
         cpu_before = cpu_seconds(waiting.pid)
         cpu_after = cpu_before
         sock.shutdown(socket.SHUT_WR)
@@ -109,12 +116,8 @@ def fin_while_stopped(dc, source, sent):
     began = time.monotonic()
     with proxy_connect(listener, source) as sock:
         port = sock.getsockname()[1]
-        waiting = waiting_process(dc, listener, sock, began)
-        slept = context_switches(waiting.pid)
-        sock.sendall(sent)
-        waiting = waiting_process(dc, listener, sock, began,
-                                  timer=HEADER_TIMEOUT, again=waiting,
-                                  slept_since=slept)
+        waiting = looked_at(dc, listener, sock, began, sent,
+                            timer=HEADER_TIMEOUT)
         with stopped(waiting.pid):
             sock.shutdown(socket.SHUT_WR)
             time.sleep(max(0.0, waiting.armed_by + HEADER_TIMEOUT + PAST
