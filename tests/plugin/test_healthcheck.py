@@ -227,7 +227,11 @@ def waits_for_greeting(dc, v1):
 
 def half_closed_client(dc):
     """A client from the proxy's address that sends the LOCAL header and a
-    command in one segment, then half-closes: a client, served at once."""
+    command in one segment, then half-closes: a client, served at once.
+    A login process just started may not have its auth connection yet:
+    imap-login then greets with "Waiting for authentication process" and,
+    the client having closed its side, drops the command unanswered, on
+    any listener; otherwise the command is answered."""
     listener = dc.listener(HAND)
     mark = dc.log_mark()
     with proxy_connect(listener) as sock:
@@ -235,7 +239,9 @@ def half_closed_client(dc):
         sock.sendall(header("--local") + b"a CAPABILITY\r\n")
         sock.shutdown(socket.SHUT_WR)
         reply = recv_all(sock)
-    assert b"\r\na OK " in reply, reply
+    assert reply.startswith(b"* OK "), reply
+    if b"Waiting for authentication process" not in reply.split(b"\r\n")[0]:
+        assert b"\r\na OK " in reply, reply
     event = header_finished(dc, port, mark)
     assert event["result"] == "accepted", event
 
