@@ -31,7 +31,8 @@ README: "What the plugin does with a header" (SSL, AUTHORITY).
 import re
 import ssl
 
-from headers import escaped, header, header_finished, proxy_connect
+from headers import (HEADER_FINISHED, escaped, header, header_finished,
+                     proxy_connect)
 from sandbox import (CLIENT_IP, PASSWORD, PROXY_IP, Dovecot, HAProxy,
                      Listener, Sandbox, connect, dovecot_under_test,
                      plugin_dir, recv_all, unmet_requirements)
@@ -73,9 +74,7 @@ def config(dut):
     """CONFIG, plaintext LOGIN without the SSL TLV too, and the events
     exported."""
     return (CONFIG + dut.cleartext_auth()
-            + dut.metric("haproxy_finished", "event=haproxy_header_finished",
-                         exporter="json_log")
-            + dut.json_log_exporter("json_log"))
+            + dut.exported(HEADER_FINISHED))
 
 
 def tlv(kind, value):

@@ -32,8 +32,8 @@ import select
 import socket
 import time
 
-from headers import (can_see_epoll_wait, context_switches, cpu_seconds,
-                     header_finished, proxy_connect, stopped,
+from headers import (HEADER_FINISHED, can_see_epoll_wait, context_switches,
+                     cpu_seconds, header_finished, proxy_connect, stopped,
                      waiting_process)
 from sandbox import (PROXY_IP, Dovecot, Listener, Sandbox, recv_all,
                      dovecot_under_test, plugin_dir, unmet_requirements)
@@ -170,10 +170,7 @@ def main(t):
                          extra_config=f"haproxy_direct_networks = {MESH_IP}\n"
                          "haproxy_direct_wait = 3s\n"
                          "log_debug = category=haproxy\n"
-                         + dut.metric("haproxy_finished",
-                                      "event=haproxy_header_finished",
-                                      exporter="json_log")
-                         + dut.json_log_exporter("json_log") + lines)
+                         + dut.exported(HEADER_FINISHED) + lines)
             with dc:
                 cases(t, dc, mode)
 

@@ -33,7 +33,8 @@ clients" and "Logs and events".
 
 import re
 
-from headers import (header, header_finished, proxy_connect, run_client)
+from headers import (HEADER_FINISHED, header, header_finished, proxy_connect,
+                     run_client)
 from sandbox import (CLIENT_IP, DOVECOT_IP, PASSWORD, PROXY_IP, Dovecot,
                      Endpoint, HAProxy, IMAP, Listener, Sandbox,
                      assert_login, connect, dovecot_under_test, plugin_dir,
@@ -62,9 +63,7 @@ def config(dut):
     return (dut.cleartext_auth()
             + "log_debug = category=haproxy\n"
             + f"login_trusted_networks = 2001:db8:7::/48 {CLIENT_IP}/32\n"
-            + dut.metric("haproxy_finished", "event=haproxy_header_finished",
-                         exporter="json_log")
-            + dut.json_log_exporter("json_log"))
+            + dut.exported(HEADER_FINISHED))
 
 
 def session(listener, data, commands, source=PROXY_IP):

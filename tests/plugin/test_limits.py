@@ -33,7 +33,8 @@ import base64
 import re
 import struct
 
-from headers import exported_event, header, header_finished, proxy_connect
+from headers import (HEADER_FINISHED, exported_event, header, header_finished,
+                     proxy_connect)
 from sandbox import (PASSWORD, Dovecot, Listener, Sandbox,
                      dovecot_under_test, plugin_dir, unmet_requirements)
 from tap import Tap
@@ -179,10 +180,7 @@ def main(t):
                      extra_config=dut.long_lived("imap-login")
                      + "auth_ssl_username_from_cert = yes\n"
                      "log_debug = category=haproxy\n"
-                     + dut.metric("haproxy_finished",
-                                  "event=haproxy_header_finished",
-                                  exporter="json_log")
-                     + dut.json_log_exporter("json_log"))
+                     + dut.exported(HEADER_FINISHED))
         listener = dc.listener("imap-proxy")
         with dc:
             with t.check("a verified certificate with a CN of 20000 bytes: "

@@ -26,7 +26,7 @@ rejection, with the usual fix).
 import re
 import subprocess
 
-from headers import header, header_finished
+from headers import HEADER_FINISHED, header, header_finished
 from sandbox import (CLIENT_IP, PASSWORD, TIMEOUT, NGINX, Dovecot, Listener,
                      Sandbox, assert_login, connect, dovecot_under_test,
                      plugin_dir, recv_all, unmet_requirements)
@@ -89,10 +89,7 @@ def main(t):
         dc = Dovecot(sb, [Listener("imap", "imap-proxy", haproxy=True)],
                      plugin_dir=plugin_dir(), extra_config=(
                          dut.cleartext_auth()
-                         + dut.metric("haproxy_finished",
-                                      "event=haproxy_header_finished",
-                                      exporter="json_log")
-                         + dut.json_log_exporter("json_log")))
+                         + dut.exported(HEADER_FINISHED)))
         target = dc.listener("imap-proxy")
         # Each takes its client's address from the PROXY header it gets.
         ngx = NGINX(sb)

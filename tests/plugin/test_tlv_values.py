@@ -34,7 +34,8 @@ import re
 import ssl
 import subprocess
 
-from headers import escaped, exported_event, header, proxy_connect
+from headers import (HEADER_FINISHED, escaped, exported_event, header,
+                     proxy_connect)
 from sandbox import (CLIENT_IP, PASSWORD, TIMEOUT, Dovecot, HAProxy,
                      Listener, Sandbox, connect, dovecot_under_test,
                      plugin_dir, proxied_backend, recv_all,
@@ -66,11 +67,9 @@ def config(dut):
     """Both events exported, the client's through proxy_session_started
     with every field above."""
     return (dut.cleartext_auth()
-            + dut.metric("haproxy_finished", "event=haproxy_header_finished",
-                         exporter="json_log")
-            + dut.metric("haproxy_proxied", "event=proxy_session_started",
-                         fields=FIELDS, exporter="json_log")
-            + dut.json_log_exporter("json_log"))
+            + dut.exported(HEADER_FINISHED, ("haproxy_proxied",
+                                             "event=proxy_session_started",
+                                             FIELDS)))
 
 
 def tlv_fields(fields):
