@@ -120,7 +120,7 @@ def rejected_line(what, peer, listener, shown):
             f"listener={listener}, header=\"{shown}\")")
 
 
-def send_instead(dc, listener, data):
+def send_instead(listener, data):
     """data from the trusted address where a header belongs: the server
     closes without a word. Returns our port."""
     port, reply = exchange(listener, data)
@@ -161,7 +161,7 @@ def trusted_peers(t, dc, fronts, context):
                      f"header: the error says {what} came instead "
                      "(diagnosis client_command)"):
             mark = dc.log_mark()
-            port = send_instead(dc, dc.listener(name), command)
+            port = send_instead(dc.listener(name), command)
             expect_one(dc, mark, "Error", rejected_line(
                 f"{what} came instead: {NO_HEADER}", port, name,
                 escaped(command)), port, "rejected", "not_proxy",
@@ -184,7 +184,7 @@ def trusted_peers(t, dc, fronts, context):
     with t.check("other bytes instead of a header: the old error, Not a "
                  "PROXY protocol header (diagnosis other)"):
         mark = dc.log_mark()
-        port = send_instead(dc, dc.listener("imap-proxy"), GARBAGE)
+        port = send_instead(dc.listener("imap-proxy"), GARBAGE)
         expect_one(dc, mark, "Error", rejected_line(
             "Not a PROXY protocol header", port, "imap-proxy",
             escaped(GARBAGE)), port, "rejected", "not_proxy", "other")
@@ -342,9 +342,9 @@ def metric(t, dc, context):
                 name = "haproxy_diagnoses" + name
                 expected[name] = expected.get(name, 0) + 1
         for diagnosis, data in sent.items():
-            send_instead(dc, listener, data)
+            send_instead(listener, data)
             counts("rejected", diagnosis)
-        send_instead(dc, listener, b"")   # until haproxy_timeout
+        send_instead(listener, b"")   # until haproxy_timeout
         counts("timeout", "silent")
         proxy = header("--src", "192.0.2.7:40000", "--dst", DST)
         for diagnosis, data in [("proxy_header", proxy), *sent.items()]:

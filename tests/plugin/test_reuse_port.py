@@ -49,7 +49,7 @@ def config(dut, long_lived):
             f"pid={dut.pid_variable}\n")
 
 
-def login(t, dc, front, version, context):
+def login(dc, front, version, context):
     """A login through front; returns the login process's pid."""
     mark = dc.log_mark()
     with IMAP(front) as imap:
@@ -82,7 +82,7 @@ def mode(t, sb, dut, long_lived):
             for attempt in (1, 2):
                 with t.check(f"{what}: login {attempt} through HAProxy, "
                              f"PROXY {version}: the plugin read the header"):
-                    login(t, dc, front, version, context)
+                    login(dc, front, version, context)
         if not long_lived:
             return
         with t.check(f"{what}: each of the {PROCESSES} processes, each with "
@@ -93,7 +93,7 @@ def mode(t, sb, dut, long_lived):
             # The kernel picks a socket by the connection's addresses:
             # give it enough connections to pick each.
             for _ in range(40):
-                served.add(login(t, dc, fronts["v2"], "v2", context))
+                served.add(login(dc, fronts["v2"], "v2", context))
                 if served == processes:
                     break
             assert served == processes, (served, processes)
